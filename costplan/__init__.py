@@ -1,0 +1,38 @@
+"""costplan: what your Claude API usage will cost, and whether it fits your rate limits.
+
+Names are loaded on first use, so `import costplan` stays cheap and never imports the `anthropic` SDK.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "cost": "costplan.costing",
+    "Cost": "costplan.costing",
+    "resolve_model": "costplan.costing",
+    "Usage": "costplan.usage",
+    "PriceBook": "costplan.catalog",
+    "load_pricebook": "costplan.catalog",
+    "InputError": "costplan.errors",
+    "UnknownModelError": "costplan.errors",
+    "UnpricedModelError": "costplan.errors",
+}
+
+__all__ = sorted(_EXPORTS) + ["__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'costplan' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

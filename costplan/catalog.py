@@ -1,0 +1,178 @@
+"""The loaded price tables: which model a name means, and which prices were in force on a day.
+
+Logs from Bedrock, Vertex and OpenRouter carry their own spellings of the same model, so a name is tried
+as given, then in each platform's normal form, before it is called unknown.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import difflib
+import functools
+import os
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from costplan.errors import InputError, UnknownModelError, UnpricedModelError
+from costplan.tables import (
+    FeePeriod,
+    ModelRecord,
+    Period,
+    PricingFile,
+    overlay,
+    overlay_paths,
+    read_pricing_file,
+    shipped_pricing_dir,
+)
+
+_BEDROCK = re.compile(
+    r"^(?:(?:us|eu|apac|global|jp|au|ca|us-gov)\.)?anthropic\.(?P<id>.+?)(?:-v\d+(?::\d+)?)?$"
+)
+_VERTEX = re.compile(r"^(?P<stem>[a-z0-9.-]+?)(?:-v\d+)?@(?P<date>\d{8}|default|latest)$")
+_DIGIT_DOT = re.compile(r"(?<=\d)\.(?=\d)")
+_DATED = re.compile(r"^(?P<stem>.+)-(?P<date>\d{8})$")
+
+
+def candidate_names(name: str) -> list[str]:
+    """Spellings to try for `name`, most literal first (Bedrock, Vertex, OpenRouter forms undone)."""
+    raw = name.strip()
+    lowered = raw.lower()
+    out = [raw, lowered]
+    if lowered.startswith("anthropic/"):  # OpenRouter: anthropic/claude-sonnet-4.5[:beta]
+        stem = lowered.split("/", 1)[1].split(":", 1)[0]
+        out += [stem, _DIGIT_DOT.sub("-", stem)]
+    match = _BEDROCK.match(lowered)
+    if match:
+        out += [match.group("id"), _DIGIT_DOT.sub("-", match.group("id"))]
+    match = _VERTEX.match(lowered)
+    if match:
+        stem, date = match.group("stem"), match.group("date")
+        out += [f"{stem}-{date}", stem] if date.isdigit() else [stem]
+    out.append(_DIGIT_DOT.sub("-", lowered))
+    return list(dict.fromkeys(out))
+
+
+@dataclass(frozen=True)
+class PriceBook:
+    """An immutable, indexed view of one pricing file (shipped tables plus any overlays)."""
+
+    table: PricingFile
+    origin: tuple[str, ...] = ()
+    _names: dict[str, ModelRecord] = field(init=False, repr=False, compare=False)
+    _since: dict[str, list[dt.date]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        names: dict[str, ModelRecord] = {}
+        for record in self.table.models:
+            for name in (record.id, *record.aliases, *record.platform_ids):
+                names[name] = record
+                names.setdefault(name.lower(), record)
+        object.__setattr__(self, "_names", names)
+        object.__setattr__(self, "_since", {m.id: [p.since for p in m.periods] for m in self.table.models})
+
+    @property
+    def version(self) -> str:
+        return self.table.version or "unversioned"
+
+    @property
+    def models(self) -> tuple[ModelRecord, ...]:
+        return self.table.models
+
+    def resolve(self, name: str, at: dt.date | None = None) -> ModelRecord:
+        """The model a name means; `-latest` forms pick the newest model released by `at`."""
+        if not isinstance(name, str) or not name.strip():
+            raise InputError("model name is empty", fix="pass an API model id such as claude-sonnet-4-6")
+        found = self._names.get(name)
+        if found is not None:
+            return found
+        for candidate in candidate_names(name):
+            found = self._names.get(candidate)
+            if found is not None:
+                return found
+            if candidate.endswith("-latest"):
+                latest = self._latest(candidate[: -len("-latest")], at)
+                if latest is not None:
+                    return latest
+        raise UnknownModelError(name, self.suggest(name))
+
+    def _latest(self, stem: str, at: dt.date | None) -> ModelRecord | None:
+        day = at or dt.datetime.now(dt.timezone.utc).date()
+        matches = [
+            m
+            for m in self.table.models
+            if (m.id == stem or m.id.startswith(stem + "-") or stem in m.aliases)
+            and (m.released is None or m.released <= day)
+        ]
+        return max(matches, key=lambda m: m.released or dt.date.min, default=None)
+
+    def suggest(self, name: str, n: int = 3) -> list[str]:
+        known = sorted({m.id for m in self.table.models} | {a for m in self.table.models for a in m.aliases})
+        return difflib.get_close_matches(candidate_names(name)[-1], known, n=n, cutoff=0.5)
+
+    def period(self, record: ModelRecord, at: dt.date) -> Period:
+        """The period in force on `at` (the last one whose `since` is on or before it)."""
+        if not record.periods:
+            raise UnpricedModelError(
+                f"`{record.id}` has no published price: {record.unpriced_reason}",
+                fix="add a price with --pricing FILE if you have one",
+            )
+        days = self._since[record.id]
+        index = bisect.bisect_right(days, at) - 1
+        if index < 0:
+            raise UnpricedModelError(
+                f"`{record.id}` had no price on {at.isoformat()}: its first price applies from "
+                f"{days[0].isoformat()}",
+                fix="check the date (--at) or the model",
+            )
+        return record.periods[index]
+
+    def fees(self, at: dt.date) -> FeePeriod | None:
+        days = [f.since for f in self.table.fees]
+        index = bisect.bisect_right(days, at) - 1
+        return self.table.fees[index] if index >= 0 else None
+
+    def change_dates(self, record: ModelRecord) -> Sequence[dt.date]:
+        return self._since[record.id]
+
+
+def load_pricebook(paths: Iterable[Path | str] = (), *, use_env: bool = True) -> PriceBook:
+    """The shipped tables with overlays layered on: `COSTPLAN_PRICING` first, then `paths`."""
+    extra = overlay_paths(paths) if use_env else [Path(p) for p in paths]
+    return _load(tuple(str(p) for p in extra))
+
+
+@functools.lru_cache(maxsize=8)
+def _load(extra: tuple[str, ...]) -> PriceBook:
+    table = read_pricing_file(shipped_pricing_dir() / "anthropic.yaml")
+    for path in extra:
+        table = overlay(table, read_pricing_file(Path(path)))
+    return PriceBook(table, origin=extra)
+
+
+def default_pricebook() -> PriceBook:
+    """The book `cost()` and friends use when none is passed: shipped tables plus `COSTPLAN_PRICING`."""
+    return _load(tuple(str(p) for p in overlay_paths()) if os.environ.get("COSTPLAN_PRICING") else ())
+
+
+def to_date(at: dt.date | dt.datetime | str | None) -> dt.date:
+    """A UTC calendar date from a date, a datetime (aware ones are converted to UTC) or an ISO string."""
+    if at is None:
+        return dt.datetime.now(dt.timezone.utc).date()
+    if isinstance(at, dt.datetime):
+        if at.tzinfo is not None:
+            at = at.astimezone(dt.timezone.utc)
+        return at.date()
+    if isinstance(at, dt.date):
+        return at
+    if isinstance(at, str):
+        text = at.strip()
+        try:
+            if len(text) == 10:
+                return dt.date.fromisoformat(text)
+            return to_date(dt.datetime.fromisoformat(text.replace("Z", "+00:00")))
+        except ValueError:
+            pass
+    raise InputError(f"not a date: {at!r}", fix="use YYYY-MM-DD or an ISO 8601 timestamp")

@@ -1,0 +1,89 @@
+"""The `costplan` command: a thin skin over the library.
+
+Subcommands live in their own modules and are imported only when invoked, so `costplan --help` and
+`costplan cost` never pay for the `anthropic` SDK or the simulator.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from costplan import __version__
+from costplan.errors import InputError
+
+# name -> (module, function, one-line help shown by `costplan --help` without importing the module)
+COMMANDS = {
+    "prices": (
+        "costplan.cli.prices",
+        "prices",
+        "Show price tables: current, on a date, one model's history.",
+    ),
+    "cost": ("costplan.cli.cost", "cost_cmd", "Exact cost of one usage (flags, a JSON file or stdin)."),
+    "count": ("costplan.cli.count", "count", "Count input tokens (count_tokens API or offline heuristic)."),
+    "estimate": ("costplan.cli.estimate", "estimate", "Project daily cost and rate-limit headroom."),
+    "check": ("costplan.cli.check", "check", "CI gate: fail when a workload breaks a budget or limit."),
+    "usage": ("costplan.cli.usage", "usage", "Exact cost of recorded usage logs; plan vs actual."),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [name for name, (module, _, _) in COMMANDS.items() if importlib.util.find_spec(module)]
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        entry = COMMANDS.get(name)
+        if entry is None:
+            return None
+        module, attr, _ = entry
+        try:
+            return getattr(importlib.import_module(module), attr)
+        except ModuleNotFoundError as exc:
+            if exc.name == module:
+                return None
+            raise
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(
+    cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+)
+@click.version_option(__version__, prog_name="costplan")
+def cli() -> None:
+    """Know what your Claude API usage will cost, and whether it fits your rate limits.
+
+    \b
+    Examples:
+      costplan prices                          current prices of every model
+      costplan cost --model claude-sonnet-4-6 --input 1200 --output 300
+      costplan estimate examples/support-chatbot.yaml
+      costplan check workload.yaml --max-daily-usd 400
+
+    Exit codes: 0 fine, 1 a check failed, 2 bad input.
+    """
+
+
+def main() -> None:
+    """Entry point: bad input becomes one line on stderr and exit code 2, never a traceback."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except InputError as exc:
+        click.echo(f"costplan: error: {exc}", err=True)
+        sys.exit(2)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except BrokenPipeError:
+        sys.exit(0)
+    sys.exit(0)

@@ -1,0 +1,145 @@
+"""Turn whatever the user has (an SDK object, a response dict, a usage dict) into token counts.
+
+The API's `input_tokens` excludes cache reads and writes; they are reported apart, and the cache writes
+are split by TTL in `cache_creation`. Getting this wrong double-counts or zero-prices cache tokens, which
+is the most common bug in cost tools, so the rules live here and only here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from costplan.errors import InputError
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Token counts of one request, with the request-level options that change its price."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_write_5m: int = 0
+    cache_write_1h: int = 0
+    cache_read: int = 0
+    web_search_requests: int = 0
+    web_fetch_requests: int = 0
+    service_tier: str | None = None
+    inference_geo: str | None = None
+    speed: str | None = None
+
+    @property
+    def prompt_tokens(self) -> int:
+        """The whole prompt, which is what prompt-length tiers are chosen by."""
+        return self.input_tokens + self.cache_write_5m + self.cache_write_1h + self.cache_read
+
+    @property
+    def cache_write(self) -> int:
+        return self.cache_write_5m + self.cache_write_1h
+
+
+def _count(value: Any, field: str) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int):
+        if (
+            isinstance(value, float)
+            and value.is_integer()
+            or isinstance(value, str)
+            and value.strip().isdigit()
+        ):
+            value = int(value)
+        else:
+            raise InputError(f"usage field `{field}` must be a whole number of tokens, got {value!r}")
+    if value < 0:
+        raise InputError(f"usage field `{field}` is negative ({value})", fix="token counts are >= 0")
+    return value
+
+
+def _as_mapping(obj: Any) -> Mapping[str, Any] | None:
+    if isinstance(obj, Mapping):
+        return obj
+    dump = getattr(obj, "model_dump", None)  # anthropic SDK objects are pydantic models
+    if callable(dump):
+        return dump()
+    return None
+
+
+def split_response(obj: Any) -> tuple[str | None, Mapping[str, Any]]:
+    """(model, usage mapping) from a Messages response, a batch result line, or a bare usage."""
+    data = _as_mapping(obj)
+    if data is None:
+        raise InputError(
+            f"cannot read usage from a {type(obj).__name__}",
+            fix="pass an anthropic Usage or Message, or a dict in the API's JSON shape",
+        )
+    result = data.get("result")
+    if isinstance(result, Mapping) and isinstance(result.get("message"), Mapping):
+        data = result["message"]  # a Message Batches result line
+    usage = data.get("usage")
+    if isinstance(usage, Mapping):
+        model = data.get("model")
+        return (model if isinstance(model, str) else None), usage
+    if usage is not None:
+        inner = _as_mapping(usage)
+        if inner is not None:
+            return data.get("model"), inner
+    return (data.get("model") if isinstance(data.get("model"), str) else None), data
+
+
+_KNOWN = {
+    "input_tokens",
+    "output_tokens",
+    "cache_creation_input_tokens",
+    "cache_read_input_tokens",
+    "cache_creation",
+    "server_tool_use",
+    "service_tier",
+    "inference_geo",
+    "speed",
+}
+
+
+def parse_usage(data: Mapping[str, Any]) -> Usage:
+    """A `Usage` from a mapping in the API's JSON shape.
+
+    When `cache_creation` splits the writes by TTL, the split is used; writes it does not account for are
+    billed as 5-minute writes, the API's default TTL.
+    """
+    if not any(key in data for key in _KNOWN):
+        raise InputError(
+            "no usage fields found",
+            fix="expected input_tokens, output_tokens, cache_* fields (or a response with `usage`)",
+        )
+    written = _count(data.get("cache_creation_input_tokens"), "cache_creation_input_tokens")
+    split = data.get("cache_creation")
+    if isinstance(split, Mapping):
+        w5 = _count(split.get("ephemeral_5m_input_tokens"), "cache_creation.ephemeral_5m_input_tokens")
+        w1 = _count(split.get("ephemeral_1h_input_tokens"), "cache_creation.ephemeral_1h_input_tokens")
+        if w5 + w1 < written:
+            w5 += written - (w5 + w1)
+    else:
+        w5, w1 = written, 0
+    tools = data.get("server_tool_use")
+    tools = tools if isinstance(tools, Mapping) else {}
+    return Usage(
+        input_tokens=_count(data.get("input_tokens"), "input_tokens"),
+        output_tokens=_count(data.get("output_tokens"), "output_tokens"),
+        cache_write_5m=w5,
+        cache_write_1h=w1,
+        cache_read=_count(data.get("cache_read_input_tokens"), "cache_read_input_tokens"),
+        web_search_requests=_count(tools.get("web_search_requests"), "server_tool_use.web_search_requests"),
+        web_fetch_requests=_count(tools.get("web_fetch_requests"), "server_tool_use.web_fetch_requests"),
+        service_tier=data.get("service_tier") or None,
+        inference_geo=data.get("inference_geo") or None,
+        speed=data.get("speed") or None,
+    )
+
+
+def read_usage(obj: Any) -> tuple[str | None, Usage]:
+    """(model named in the object, usage) from any accepted shape, or a `Usage` passed as is."""
+    if isinstance(obj, Usage):
+        return None, obj
+    model, data = split_response(obj)
+    return model, parse_usage(data)
