@@ -15,6 +15,7 @@ from typing import Any
 
 from costplan.catalog import PriceBook, default_pricebook, to_date
 from costplan.errors import InputError
+from costplan.report import money
 from costplan.tables import ModelRecord, Period, PriceSet, Tier
 from costplan.usage import Usage, read_usage
 
@@ -63,16 +64,16 @@ class Cost:
         return {
             "model": self.model,
             "date": self.date.isoformat(),
-            "total_usd": str(self.total),
-            "by_class_usd": {k: str(v) for k, v in self.by_class.items()},
-            "fees_usd": {k: str(v) for k, v in self.fees.items()},
+            "total_usd": money(self.total),
+            "by_class_usd": {k: money(v) for k, v in self.by_class.items()},
+            "fees_usd": {k: money(v) for k, v in self.fees.items()},
             "tokens": dict(self.tokens),
-            "rates_usd_per_mtok": {k: str(v) for k, v in self.rates.items()},
+            "rates_usd_per_mtok": {k: money(v) for k, v in self.rates.items()},
             "tier": self.tier,
             "batch": self.batch,
             "speed": self.speed,
             "inference_geo": self.inference_geo,
-            "multiplier": str(self.multiplier),
+            "multiplier": money(self.multiplier),
             "pricing_version": self.pricing_version,
             "period_since": self.period_since.isoformat(),
             "confidence": self.confidence,
@@ -97,9 +98,7 @@ def rates_for(
     prices, tiers, confidence = period.prices, period.tiers, period.confidence
     if speed == "fast":
         if batch:
-            raise InputError(
-                "fast mode cannot be combined with batch", fix="drop one of --batch / speed=fast"
-            )
+            raise InputError("fast mode cannot be combined with batch", fix="drop one of --batch / speed=fast")
         if period.fast is not None:
             prices, tiers, confidence = period.fast.prices, period.fast.tiers, period.fast.confidence
         else:
@@ -142,12 +141,8 @@ def price_usage(
     period = book.period(record, day)
     notes: list[str] = []
     if record.retires is not None and day >= record.retires:
-        notes.append(
-            f"{record.id} retired on {record.retires.isoformat()}; priced at its last published rates"
-        )
-    prices, tier, multiplier, speed, confidence = rates_for(
-        record, period, usage, batch=is_batch, notes=notes
-    )
+        notes.append(f"{record.id} retired on {record.retires.isoformat()}; priced at its last published rates")
+    prices, tier, multiplier, speed, confidence = rates_for(record, period, usage, batch=is_batch, notes=notes)
     by_class: dict[str, Decimal] = {}
     rates: dict[str, Decimal] = {}
     tokens: dict[str, int] = {}
@@ -218,9 +213,7 @@ def cost(
     return price_usage(parsed, book.resolve(name, day), day, batch=batch, book=book)
 
 
-def resolve_model(
-    name: str, at: dt.date | dt.datetime | str | None = None, *, pricing: PriceBook | None = None
-):
+def resolve_model(name: str, at: dt.date | dt.datetime | str | None = None, *, pricing: PriceBook | None = None):
     """The model record for an API id, dated id, alias, `-latest` form, or Bedrock/Vertex/OpenRouter id."""
     book = pricing or default_pricebook()
     return book.resolve(name, to_date(at) if at is not None else None)

@@ -14,9 +14,15 @@ from typing import Any
 FORMATS = ("table", "json")
 
 
+def money(value: Decimal) -> str:
+    """A Decimal as a plain decimal string (never `5E-7`), exact, for JSON and CSV."""
+    text = format(value, "f")
+    return "0" if text in ("-0", "0E-0") else text
+
+
 def _default(value: Any) -> Any:
     if isinstance(value, Decimal):
-        return str(value)
+        return money(value)
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     if hasattr(value, "to_dict"):
