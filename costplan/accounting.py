@@ -1,0 +1,735 @@
+"""Recorded usage to exact cost: stream a log, sum tokens per price group, price each group once.
+
+Why groups: cost is linear in tokens once the model, the price period (day), the prompt-length tier, batch,
+inference geography and speed are fixed. So the stream keeps only integer token sums per
+(model, day, batch, geo, speed, tier, tag) group and prices each group at the end with one call of
+`costing.price_usage`, which stays the one place for pricing rules. The result equals the sum of
+per-request costs exactly (Decimal, no rounding), memory is bounded by the number of groups rather than
+lines, and a million lines take seconds instead of minutes. Tiers are chosen per request (a cliff on the
+whole prompt), so the tier a request falls in is part of its group key.
+
+Lines that cannot be priced (malformed JSON, unknown model, negative tokens, no price on that date) are
+counted with their file and line, never priced at zero; `strict=True` makes the first one fatal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import gzip
+import io
+import json
+import os
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any
+
+from costplan.catalog import PriceBook, default_pricebook, to_date
+from costplan.costing import MILLION, TOKEN_CLASSES, Cost, price_usage
+from costplan.errors import InputError, UnknownModelError
+from costplan.logformats import NotBilled, find_timestamp, parse_day, records_from, tag_value
+from costplan.tables import ModelRecord, Period, PriceSet
+from costplan.usage import Usage
+
+MAX_LISTED_PROBLEMS = 20
+PROGRESS_EVERY = 1 << 16  # lines between progress callbacks
+ZERO = Decimal(0)
+_EXACT = decimal.Context(prec=60)  # sums of exact products; 60 digits never round for any real log
+
+# Indices into a group accumulator (a plain list: the hot loop updates it a million times).
+_RECORDS, _REQUESTS, _IN, _OUT, _W5, _W1, _READ, _WS, _FILE, _LINE = range(10)
+
+Progress = Callable[[int, int], None]  # (bytes done, bytes total)
+
+
+def money(amount: Decimal) -> str:
+    """Exact money as a plain decimal string: no exponent, no trailing zeros ("0.05", "12")."""
+    text = format(amount, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A line that was not priced, and why."""
+
+    file: str
+    line: int
+    kind: str  # malformed | unknown_model | unpriced | bad_usage | no_model
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "line": self.line, "kind": self.kind, "message": self.message}
+
+
+@dataclass
+class GroupTotal:
+    """Tokens and exact cost of one output group (a model, a day, a tag value, or a combination)."""
+
+    key: tuple[str, ...]
+    records: int = 0
+    requests: int = 0
+    tokens: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TOKEN_CLASSES, 0))
+    web_search_requests: int = 0
+    cost_by_class: dict[str, Decimal] = field(default_factory=lambda: dict.fromkeys(TOKEN_CLASSES, ZERO))
+    fees: dict[str, Decimal] = field(default_factory=dict)
+    batch_requests: int = 0
+
+    @property
+    def cost(self) -> Decimal:
+        """Exact total: token classes plus per-use fees."""
+        return sum(self.cost_by_class.values(), ZERO) + sum(self.fees.values(), ZERO)
+
+    @property
+    def cache_hit_rate(self) -> float | None:
+        """Share of cacheable prompt served from cache: read / (read + writes + uncached input).
+
+        The same definition as the estimate's (cached prefix tokens billed as reads over all prompt tokens),
+        so plan and actual compare like for like. None when there is no prompt at all.
+        """
+        t = self.tokens
+        prompt = t["input"] + t["cache_write_5m"] + t["cache_write_1h"] + t["cache_read"]
+        return t["cache_read"] / prompt if prompt else None
+
+    def to_dict(self, by: Sequence[str]) -> dict[str, Any]:
+        return {
+            "key": dict(zip(by, self.key)),
+            "records": self.records,
+            "requests": self.requests,
+            "batch_requests": self.batch_requests,
+            "tokens": dict(self.tokens),
+            "web_search_requests": self.web_search_requests,
+            "cache_hit_rate": self.cache_hit_rate,
+            "cost_usd": money(self.cost),
+            "cost_by_class_usd": {k: money(v) for k, v in self.cost_by_class.items()},
+            "fees_usd": {k: money(v) for k, v in self.fees.items()},
+        }
+
+    def absorb(self, other: GroupTotal) -> None:
+        self.records += other.records
+        self.requests += other.requests
+        self.batch_requests += other.batch_requests
+        self.web_search_requests += other.web_search_requests
+        for name in TOKEN_CLASSES:
+            self.tokens[name] += other.tokens[name]
+            self.cost_by_class[name] = _EXACT.add(self.cost_by_class[name], other.cost_by_class[name])
+        for name, amount in other.fees.items():
+            self.fees[name] = _EXACT.add(self.fees.get(name, ZERO), amount)
+
+
+@dataclass
+class UsageReport:
+    """What a log cost, grouped as asked, with everything that could not be priced."""
+
+    by: tuple[str, ...]
+    groups: list[GroupTotal]
+    total: GroupTotal
+    by_model: list[GroupTotal]
+    problems: list[Problem]
+    problem_counts: dict[str, int]
+    not_billed: int
+    blank_lines: int
+    lines: int
+    files: list[str]
+    first_day: dt.date | None
+    last_day: dt.date | None
+    undated: int
+    default_day: dt.date
+    warnings: list[str]
+    pricing_version: str
+
+    @property
+    def problem_count(self) -> int:
+        return sum(self.problem_counts.values())
+
+    @property
+    def days(self) -> int:
+        """Calendar days the log spans, first to last inclusive (0 for an empty log)."""
+        if self.first_day is None or self.last_day is None:
+            return 0
+        return (self.last_day - self.first_day).days + 1
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON contract: money as strings; the grand total at `total.cost_usd`."""
+        total = self.total.to_dict(())
+        total.pop("key")
+        return {
+            "pricing_version": self.pricing_version,
+            "files": list(self.files),
+            "by": list(self.by),
+            "span": {
+                "first_day": self.first_day.isoformat() if self.first_day else None,
+                "last_day": self.last_day.isoformat() if self.last_day else None,
+                "days": self.days,
+                "undated_records": self.undated,
+                "undated_priced_on": self.default_day.isoformat(),
+            },
+            "lines": self.lines,
+            "groups": [g.to_dict(self.by) for g in self.groups],
+            "total": total,
+            "problems": {
+                "count": self.problem_count,
+                "by_kind": dict(self.problem_counts),
+                "first": [p.to_dict() for p in self.problems],
+            },
+            "not_billed": self.not_billed,
+            "blank_lines": self.blank_lines,
+            "warnings": list(self.warnings),
+        }
+
+
+@dataclass
+class _Target:
+    """What the hot loop needs to know about a model name on a day, resolved once per (name, day)."""
+
+    record: ModelRecord
+    period: Period
+    std_tiers: tuple[int, ...]
+    fast_tiers: tuple[int, ...] | None
+    batch_ok: bool
+    fully_priced: bool  # every price set of the period has all five prices
+    missing: dict[tuple[bool, int], tuple[str, ...]] = field(default_factory=dict)
+
+    def thresholds(self, fast: bool) -> tuple[int, ...]:
+        if fast and self.fast_tiers is not None:
+            return self.fast_tiers
+        return self.std_tiers
+
+    def missing_prices(self, fast: bool, tier: int) -> tuple[str, ...]:
+        """Token classes with no price in the price set a request of this speed and tier uses."""
+        key = (fast, tier)
+        found = self.missing.get(key)
+        if found is None:
+            use_fast = fast and self.period.fast is not None
+            prices: PriceSet = self.period.fast.prices if use_fast else self.period.prices
+            tiers = self.period.fast.tiers if use_fast else self.period.tiers
+            if tier >= 0:
+                prices = tiers[tier].prices
+            found = tuple(name for name in TOKEN_CLASSES if getattr(prices, name) is None)
+            self.missing[key] = found
+        return found
+
+
+def _price_sets(period: Period) -> Iterable[PriceSet]:
+    yield period.prices
+    yield from (t.prices for t in period.tiers)
+    if period.fast is not None:
+        yield period.fast.prices
+        yield from (t.prices for t in period.fast.tiers)
+
+
+class Ledger:
+    """Streams records in, keeps integer sums per price group, prices the groups at the end.
+
+    One ledger per run; it holds no global state, so several can run side by side.
+    """
+
+    def __init__(
+        self,
+        *,
+        by: Sequence[str] = ("model",),
+        at: dt.date | dt.datetime | str | None = None,
+        pricing: PriceBook | None = None,
+        strict: bool = False,
+        max_listed: int = MAX_LISTED_PROBLEMS,
+    ) -> None:
+        self.book = pricing or default_pricebook()
+        self.by = tuple(by) or ("model",)
+        self.tag_paths = tuple(tuple(b.split(".")) for b in self.by if b not in ("model", "day"))
+        self.default_day = to_date(at)
+        self.strict = strict
+        self.max_listed = max_listed
+        self.groups: dict[tuple[Any, ...], list[Any]] = {}
+        self.targets: dict[tuple[str, dt.date], _Target | InputError] = {}
+        self.fee_days: dict[dt.date, bool] = {}
+        self.day_prefix: dict[str, dt.date] = {}
+        self.problems: list[Problem] = []
+        self.problem_counts: dict[str, int] = {}
+        self.not_billed = 0
+        self.blank = 0
+        self.lines = 0
+        self.undated = 0
+        self.days: set[dt.date] = set()
+        self.files: list[str] = []
+        self.ambiguous_tier_rows: dict[str, int] = {}
+
+    # ---- problems -------------------------------------------------------------------------------------------
+
+    def problem(self, file: str, line: int, kind: str, message: str) -> None:
+        """Count a line that cannot be priced; in strict mode, stop at the first."""
+        if self.strict:
+            raise InputError(f"{file}:{line}: {message}", fix="fix or remove the line, or run without --strict")
+        self.problem_counts[kind] = self.problem_counts.get(kind, 0) + 1
+        if len(self.problems) < self.max_listed:
+            self.problems.append(Problem(file, line, kind, message))
+
+    # ---- resolution, cached per (model name, day) -------------------------------------------------------
+
+    def _target(self, model: str, day: dt.date) -> _Target | InputError:
+        try:
+            record = self.book.resolve(model, day)
+            period = self.book.period(record, day)
+        except InputError as exc:
+            return exc
+        fast = period.fast
+        target = _Target(
+            record=record,
+            period=period,
+            std_tiers=tuple(t.above for t in period.tiers),
+            fast_tiers=tuple(t.above for t in fast.tiers) if fast is not None else None,
+            batch_ok=period.batch_multiplier is not None,
+            fully_priced=all(getattr(p, n) is not None for p in _price_sets(period) for n in TOKEN_CLASSES),
+        )
+        return target
+
+    def _has_fee(self, day: dt.date) -> bool:
+        found = self.fee_days.get(day)
+        if found is None:
+            fee = self.book.fees(day)
+            found = self.fee_days[day] = fee is not None and fee.web_search_per_1000 is not None
+        return found
+
+    # ---- the hot path -------------------------------------------------------------------------------------
+
+    def add(
+        self,
+        file: str,
+        line: int,
+        model: Any,
+        day: dt.date | None,
+        batch: bool,
+        geo: str | None,
+        speed: str | None,
+        tokens: tuple[int, int, int, int, int],
+        web_search: int,
+        requests: int,
+        source: Mapping[str, Any],
+        tier_hint: str | None = None,
+    ) -> None:
+        """Add one record: resolve (cached), check it can be priced, add its counts to its group."""
+        if not isinstance(model, str) or not model:
+            self.problem(file, line, "no_model", "no `model` in the record")
+            return
+        if day is None:
+            day = self.default_day
+            self.undated += 1
+        else:
+            self.days.add(day)
+        target = self.targets.get((model, day))
+        if target is None:
+            target = self.targets[(model, day)] = self._target(model, day)
+        if isinstance(target, InputError):
+            kind = "unknown_model" if isinstance(target, UnknownModelError) else "unpriced"
+            self.problem(file, line, kind, target.message if kind == "unpriced" else str(target))
+            return
+        if speed is not None and speed != "standard" and speed != "fast":
+            self.problem(file, line, "bad_usage", f"unknown speed `{speed}` (expected standard or fast)")
+            return
+        fast = speed == "fast"
+        if batch:
+            if fast:
+                self.problem(file, line, "bad_usage", "fast mode cannot be combined with batch")
+                return
+            if not target.batch_ok:
+                self.problem(file, line, "unpriced", f"{target.record.id} had no batch price on {day.isoformat()}")
+                return
+        inp, out, w5, w1, read = tokens
+        tier = -1
+        thresholds = target.thresholds(fast)
+        if thresholds:
+            if requests:
+                prompt = inp + w5 + w1 + read
+                for index, above in enumerate(thresholds):
+                    if prompt > above:
+                        tier = index
+            else:
+                tier = self._report_tier(target, thresholds, tier_hint)
+        if not target.fully_priced:
+            missing = target.missing_prices(fast, tier)
+            for name, count in zip(TOKEN_CLASSES, tokens):
+                if count and name in missing:
+                    self.problem(
+                        file, line, "unpriced", f"{target.record.id} has no `{name}` price (no prompt caching)"
+                    )
+                    return
+        if web_search and not self._has_fee(day):
+            self.problem(file, line, "unpriced", f"no web search price on {day.isoformat()}")
+            return
+        tag = tuple(tag_value(source, path) for path in self.tag_paths) if self.tag_paths else ()
+        key = (model, day, batch, geo, speed, tier, tag)
+        acc = self.groups.get(key)
+        if acc is None:
+            acc = self.groups[key] = [0, 0, 0, 0, 0, 0, 0, 0, file, line]
+        acc[_RECORDS] += 1
+        acc[_REQUESTS] += requests
+        acc[_IN] += inp
+        acc[_OUT] += out
+        acc[_W5] += w5
+        acc[_W1] += w1
+        acc[_READ] += read
+        acc[_WS] += web_search
+
+    def _report_tier(self, target: _Target, thresholds: tuple[int, ...], hint: str | None) -> int:
+        """Tier of a usage-report row, which aggregates many requests and says only its context window.
+
+        `200k-1M` places the row above a 200,000-token threshold and `0-200k` below every threshold of
+        200,000 or more; any other case cannot be known from the report, so the row is priced at base
+        prices (a lower bound) and a warning says so.
+        """
+        if hint == "200k-1M" and 200_000 in thresholds:
+            return thresholds.index(200_000)
+        if hint == "0-200k" and min(thresholds) >= 200_000:
+            return -1
+        name = target.record.id
+        self.ambiguous_tier_rows[name] = self.ambiguous_tier_rows.get(name, 0) + 1
+        return -1
+
+    def add_record_obj(self, obj: Any, file: str, line: int) -> None:
+        """The general path: any accepted shape, through `logformats.records_from`."""
+        try:
+            records = list(records_from(obj))
+        except NotBilled:
+            self.not_billed += 1
+            return
+        except InputError as exc:
+            self.problem(file, line, "bad_usage", exc.message)
+            return
+        for rec in records:
+            usage = rec.usage
+            batch = usage.service_tier == "batch" if rec.batch is None else rec.batch
+            self.add(
+                file,
+                line,
+                rec.model,
+                rec.day,
+                batch,
+                usage.inference_geo,
+                usage.speed,
+                (usage.input_tokens, usage.output_tokens, usage.cache_write_5m, usage.cache_write_1h, usage.cache_read),
+                usage.web_search_requests,
+                rec.requests,
+                rec.source,
+                rec.tier_hint,
+            )
+
+    def _day_of(self, stamp: Any) -> dt.date | None:
+        """Date of a timestamp; ISO strings in UTC (or without offset) are read by their date part, cached."""
+        if type(stamp) is str and len(stamp) >= 10:
+            tail = stamp[10:]
+            if not tail or (tail[0] in "T " and "+" not in tail and "-" not in tail):
+                prefix = stamp[:10]
+                day = self.day_prefix.get(prefix)
+                if day is None:
+                    day = self.day_prefix[prefix] = parse_day(prefix)
+                return day
+        return parse_day(stamp)
+
+    def add_lines(self, lines: Iterable[bytes | str], file: str, progress: Callable[[int], None] | None = None) -> None:
+        """Stream JSON Lines; the commonest shape (a response or usage record) takes an inlined fast path."""
+        self.files.append(file)
+        loads = json.loads
+        add = self.add
+        day_of = self._day_of
+        lineno = 0
+        for raw in lines:
+            lineno += 1
+            if progress is not None and not lineno % PROGRESS_EVERY:
+                progress(lineno)
+            try:
+                obj = loads(raw)
+            except ValueError as exc:
+                if not raw.strip():
+                    self.blank += 1
+                    continue
+                self.problem(file, lineno, "malformed", f"not valid JSON ({exc})")
+                continue
+            usage = obj.get("usage") if type(obj) is dict else None
+            if type(usage) is not dict or "result" in obj:
+                self.add_record_obj(obj, file, lineno)
+                continue
+            # Fast path: {"model", "usage": {...}, timestamp?}. Anything unusual falls back to the general path,
+            # which applies the same rules with full validation and messages.
+            get = usage.get
+            inp = get("input_tokens")
+            out = get("output_tokens")
+            written = get("cache_creation_input_tokens")
+            read = get("cache_read_input_tokens")
+            split = get("cache_creation")
+            if inp is None:
+                inp = 0
+            if out is None:
+                out = 0
+            if written is None:
+                written = 0
+            if read is None:
+                read = 0
+            if split is None:
+                w5, w1 = written, 0
+            elif type(split) is dict:
+                w5 = split.get("ephemeral_5m_input_tokens")
+                w1 = split.get("ephemeral_1h_input_tokens")
+                if w5 is None:
+                    w5 = 0
+                if w1 is None:
+                    w1 = 0
+            else:
+                w5 = w1 = -1
+            tools = get("server_tool_use")
+            web_search = 0
+            if tools is not None:
+                web_search = tools.get("web_search_requests", 0) if type(tools) is dict else -1
+                if web_search is None:
+                    web_search = 0
+            if (
+                type(inp) is not int
+                or type(out) is not int
+                or type(written) is not int
+                or type(read) is not int
+                or type(w5) is not int
+                or type(w1) is not int
+                or type(web_search) is not int
+                or inp < 0
+                or out < 0
+                or written < 0
+                or read < 0
+                or w5 < 0
+                or w1 < 0
+                or web_search < 0
+                or not usage
+            ):
+                self.add_record_obj(obj, file, lineno)
+                continue
+            if w5 + w1 < written:
+                w5 += written - (w5 + w1)  # writes the split does not account for: the API's default 5m TTL
+            stamp = obj.get("timestamp")
+            if stamp is None:
+                stamp = find_timestamp(obj)
+            try:
+                day = day_of(stamp) if stamp is not None else None
+            except InputError as exc:
+                self.problem(file, lineno, "bad_usage", exc.message)
+                continue
+            tier_name = get("service_tier")
+            add(
+                file,
+                lineno,
+                obj.get("model"),
+                day,
+                tier_name == "batch",
+                get("inference_geo") or None,
+                get("speed") or None,
+                (inp, out, w5, w1, read),
+                web_search,
+                1,
+                obj,
+            )
+        self.lines += lineno
+
+    def add_document(self, obj: Any, file: str) -> None:
+        """A whole-file JSON document (a usage-report page saved as is, or a list of records)."""
+        self.files.append(file)
+        self.lines += 1
+        self.add_record_obj(obj, file, 1)
+
+    # ---- pricing the groups -------------------------------------------------------------------------------
+
+    def finish(self) -> UsageReport:
+        """Price every group once through `price_usage` and roll the groups up as asked."""
+        rates: dict[tuple[Any, ...], Cost] = {}
+        out: dict[tuple[str, ...], GroupTotal] = {}
+        models: dict[str, GroupTotal] = {}
+        total = GroupTotal(key=())
+        warnings: set[str] = set()
+        for (model, day, batch, geo, speed, tier, tag), acc in self.groups.items():
+            target = self.targets[(model, day)]
+            assert isinstance(target, _Target)
+            record = target.record
+            price_key = (record.id, day, batch, geo, speed, tier, bool(acc[_WS]))
+            priced = rates.get(price_key)
+            if priced is None:
+                thresholds = target.thresholds(speed == "fast")
+                probe = Usage(
+                    input_tokens=thresholds[tier] + 1 if tier >= 0 else 0,
+                    web_search_requests=1 if acc[_WS] else 0,
+                    service_tier="batch" if batch else None,
+                    inference_geo=geo,
+                    speed=speed,
+                )
+                priced = rates[price_key] = price_usage(probe, record, day, batch=batch, book=self.book)
+                expected = thresholds[tier] if tier >= 0 else None
+                if priced.tier_above != expected:  # the probe must land in the tier the requests did
+                    raise AssertionError(f"tier mismatch for {record.id} on {day}: {priced.tier_above} != {expected}")
+                warnings.update(priced.notes)
+            group = GroupTotal(key=())
+            group.records = acc[_RECORDS]
+            group.requests = acc[_REQUESTS]
+            group.batch_requests = acc[_REQUESTS] if batch else 0
+            group.web_search_requests = acc[_WS]
+            counts = (acc[_IN], acc[_OUT], acc[_W5], acc[_W1], acc[_READ])
+            for name, count in zip(TOKEN_CLASSES, counts):
+                group.tokens[name] = count
+                # the same product price_usage forms per request (count x rate x multiplier / 1e6), on the sum
+                group.cost_by_class[name] = _EXACT.divide(_EXACT.multiply(count, priced.rates[name]), MILLION)
+            for name, fee in priced.fees.items():  # the probe used exactly one search: fee is per search
+                group.fees[name] = _EXACT.multiply(acc[_WS], fee)
+            key = tuple(
+                record.id if part == "model" else day.isoformat() if part == "day" else tag[self._tag_index(part)]
+                for part in self.by
+            )
+            bucket = out.get(key)
+            if bucket is None:
+                bucket = out[key] = GroupTotal(key=key)
+            bucket.absorb(group)
+            per_model = models.get(record.id)
+            if per_model is None:
+                per_model = models[record.id] = GroupTotal(key=(record.id,))
+            per_model.absorb(group)
+            total.absorb(group)
+        for name, count in sorted(self.ambiguous_tier_rows.items()):
+            warnings.add(
+                f"{count} usage-report row(s) of {name} could not be placed in a prompt-length tier (the report "
+                "gives no per-request prompt sizes); priced at base prices, a lower bound"
+            )
+        if self.undated:
+            warnings.add(
+                f"{self.undated} record(s) had no timestamp; priced at the prices of {self.default_day.isoformat()}"
+            )
+        days = sorted(self.days) or ([self.default_day] if self.groups else [])
+        return UsageReport(
+            by=self.by,
+            groups=sorted(out.values(), key=lambda g: g.key),
+            total=total,
+            by_model=sorted(models.values(), key=lambda g: g.key),
+            problems=list(self.problems),
+            problem_counts=dict(self.problem_counts),
+            not_billed=self.not_billed,
+            blank_lines=self.blank,
+            lines=self.lines,
+            files=list(self.files),
+            first_day=days[0] if days else None,
+            last_day=days[-1] if days else None,
+            undated=self.undated,
+            default_day=self.default_day,
+            warnings=sorted(warnings),
+            pricing_version=self.book.version,
+        )
+
+    def _tag_index(self, part: str) -> int:
+        return [b for b in self.by if b not in ("model", "day")].index(part)
+
+    # ---- files ----------------------------------------------------------------------------------------------
+
+    def add_path(self, path: str, progress: Progress | None = None) -> None:
+        """A log file (`.gz` read transparently), or `-` for standard input."""
+        if path == "-":
+            self._add_stream(sys.stdin.buffer, "<stdin>", None, None)
+            return
+        try:
+            raw = open(path, "rb")  # noqa: SIM115 - closed below; gzip wraps it so its position drives progress
+        except FileNotFoundError:
+            raise InputError(f"log file not found: {path}", fix="check the path") from None
+        except IsADirectoryError:
+            raise InputError(f"{path} is a directory", fix="pass log files, or a glob such as logs/*.jsonl") from None
+        except OSError as exc:
+            raise InputError(f"cannot read {path}: {exc.strerror}") from None
+        with raw:
+            size = os.fstat(raw.fileno()).st_size
+            magic = raw.read(2)
+            raw.seek(0)
+            stream: IO[bytes] = gzip.GzipFile(fileobj=raw) if magic == b"\x1f\x8b" else raw
+            try:
+                self._add_stream(stream, path, size, raw, progress)
+            except (OSError, EOFError) as exc:  # a truncated or corrupt gzip file
+                raise InputError(f"cannot read {path}: {exc}") from None
+
+    def _add_stream(
+        self,
+        stream: IO[bytes],
+        name: str,
+        size: int | None,
+        raw: IO[bytes] | None,
+        progress: Progress | None = None,
+    ) -> None:
+        buffered = stream if isinstance(stream, io.BufferedIOBase) else io.BufferedReader(stream)  # type: ignore[arg-type]
+        head = buffered.peek(1 << 16)[: 1 << 16] if hasattr(buffered, "peek") else b""
+        if _is_document(head):
+            text = buffered.read()
+            try:
+                obj = json.loads(text)
+            except ValueError:
+                self.add_lines(text.splitlines(), name)  # not one document after all: report line by line
+                return
+            self.add_document(obj, name)
+            return
+        tick = None
+        if progress is not None and size and raw is not None:
+            total = size
+
+            def tick(_: int) -> None:
+                progress(raw.tell(), total)
+
+        self.add_lines(buffered, name, tick)
+        if progress is not None and size:
+            progress(size, size)
+
+
+def _is_document(head: bytes) -> bool:
+    """True for a file holding one pretty-printed JSON document (a saved usage-report page) rather than lines.
+
+    Only a first line that opens a structure and leaves it open counts, so a JSON Lines file whose first
+    line is malformed is still read line by line and its other lines are still priced.
+    """
+    text = head.lstrip()
+    if b"\n" not in text:
+        return False
+    first = text.split(b"\n", 1)[0].strip()
+    if not first or first[:1] not in b"[{" or first[-1:] not in b"[{,":
+        return False
+    try:
+        json.loads(first)
+    except ValueError:
+        return True
+    return False
+
+
+def price_log(
+    paths: Sequence[str | Path],
+    *,
+    by: Sequence[str] = ("model",),
+    at: dt.date | dt.datetime | str | None = None,
+    pricing: PriceBook | None = None,
+    strict: bool = False,
+    progress: Progress | None = None,
+) -> UsageReport:
+    """Exact cost of recorded usage in JSON Lines files (or `-` for stdin), grouped by `by`.
+
+    `by` names group keys: `model` (the canonical id), `day` (UTC), or a dotted path into each record
+    (`metadata.user_id`, `tag`, `custom_id`, `workspace_id`). `at` prices records without a timestamp
+    (default today). Unpriceable lines land in `report.problems`; `strict=True` raises on the first.
+    """
+    ledger = Ledger(by=by, at=at, pricing=pricing, strict=strict)
+    for path in paths:
+        ledger.add_path(str(path), progress)
+    return ledger.finish()
+
+
+def price_records(
+    records: Iterable[Any],
+    *,
+    by: Sequence[str] = ("model",),
+    at: dt.date | dt.datetime | str | None = None,
+    pricing: PriceBook | None = None,
+    strict: bool = False,
+    name: str = "<records>",
+) -> UsageReport:
+    """Like `price_log`, for records already in memory (dicts in any accepted shape)."""
+    ledger = Ledger(by=by, at=at, pricing=pricing, strict=strict)
+    ledger.add_lines((json.dumps(r, default=str) for r in records), name)
+    return ledger.finish()

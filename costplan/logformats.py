@@ -1,0 +1,220 @@
+"""The shapes a usage log line can take, read into one flat record.
+
+Teams keep usage in several shapes, and a cost tool that understands only one of them makes people write
+converters that drop the cache split or the batch flag. Every shape below becomes a `LogRecord`; the token
+rules (what `input_tokens` excludes, the 5m/1h split) stay in `costplan.usage`.
+
+Accepted, one JSON value per line (JSON Lines), or one JSON document per file for the usage report:
+
+1. A Messages API response: ``{"id": ..., "type": "message", "model": ..., "usage": {...}}``, optionally
+   with a timestamp (`timestamp`, `created_at`, `time`, `ts`, `date`, `datetime`, `@timestamp`,
+   `request_time`; ISO 8601 or Unix seconds / milliseconds). A log wrapper that keeps the response under
+   `response` or `message` is unwrapped.
+2. A usage record: ``{"model": ..., "usage": {...}, "timestamp": ...}`` (any extra fields are tags).
+3. A Message Batches result line: ``{"custom_id": ..., "result": {"type": "succeeded", "message": {...}}}``,
+   billed at the batch price. Results that are `errored`, `canceled` or `expired` are not billed and are
+   counted apart, not as errors.
+4. The Admin API messages usage report (``GET /v1/organizations/usage_report/messages``): a page
+   ``{"data": [{"starting_at", "ending_at", "results": [...]}], "has_more", "next_page"}``, one bucket
+   ``{"starting_at", "ending_at", "results": [...]}``, or one flattened result row with `starting_at`.
+   A row carries `uncached_input_tokens`, `cache_creation` (`ephemeral_5m_input_tokens`,
+   `ephemeral_1h_input_tokens`; the flat `cache_creation_5m_input_tokens` / `_1h_` spelling is accepted),
+   `cache_read_input_tokens`, `output_tokens`, `server_tool_use.web_search_requests`, and, when grouped by
+   them, `model`, `service_tier`, `context_window`, `inference_geo`, `speed`. Rows are aggregates: they have
+   no request count, and the prompt-length tier of each request inside is unknown (see `tier_hint`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from costplan.errors import InputError
+from costplan.usage import Usage, parse_usage
+
+TIMESTAMP_KEYS = ("timestamp", "created_at", "time", "ts", "date", "datetime", "@timestamp", "request_time")
+NOT_BILLED_RESULTS = frozenset({"errored", "canceled", "expired"})
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+
+class NotBilled(Exception):
+    """A line that is valid but costs nothing (a batch request that errored, was canceled or expired)."""
+
+
+@dataclass(frozen=True, slots=True)
+class LogRecord:
+    """One billable item from a log: a request, or one usage-report row (an aggregate of many)."""
+
+    model: str | None
+    usage: Usage
+    day: dt.date | None
+    batch: bool | None  # None: follow `usage.service_tier`
+    requests: int  # 1 for a request; 0 for a usage-report row, which does not say how many
+    source: Mapping[str, Any]  # the mapping tags are read from (`--by FIELD`)
+    tier_hint: str | None = None  # usage report `context_window`, e.g. "0-200k" or "200k-1M"
+
+
+def parse_day(value: Any) -> dt.date | None:
+    """A UTC date from an ISO 8601 string (offsets honoured) or Unix seconds / milliseconds."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise InputError(f"not a timestamp: {value!r}")
+    if isinstance(value, (int, float)):
+        seconds = value / 1000 if value > 10**11 else value  # milliseconds since the epoch
+        return (_EPOCH + dt.timedelta(seconds=seconds)).date()
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            if len(text) == 10:
+                return dt.date.fromisoformat(text)
+            stamp = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        except ValueError:
+            raise InputError(f"not a timestamp: {value!r}", fix="use ISO 8601 or Unix seconds") from None
+        if stamp.tzinfo is not None:
+            stamp = stamp.astimezone(dt.timezone.utc)
+        return stamp.date()
+    raise InputError(f"not a timestamp: {value!r}", fix="use ISO 8601 or Unix seconds")
+
+
+def find_timestamp(obj: Mapping[str, Any]) -> Any:
+    """The first timestamp-like field of a record, or None."""
+    for key in TIMESTAMP_KEYS:
+        value = obj.get(key)
+        if value is not None:
+            return value
+    return None
+
+
+def _report_row(row: Mapping[str, Any], day: dt.date | None) -> LogRecord:
+    """One usage-report result row, mapped onto the Messages `usage` shape `parse_usage` knows."""
+    split = row.get("cache_creation")
+    if not isinstance(split, Mapping):
+        split = {
+            "ephemeral_5m_input_tokens": row.get("cache_creation_5m_input_tokens"),
+            "ephemeral_1h_input_tokens": row.get("cache_creation_1h_input_tokens"),
+        }
+    geo = row.get("inference_geo")
+    usage = parse_usage(
+        {
+            "input_tokens": row.get("uncached_input_tokens"),
+            "output_tokens": row.get("output_tokens"),
+            "cache_read_input_tokens": row.get("cache_read_input_tokens"),
+            "cache_creation_input_tokens": row.get("cache_creation_input_tokens"),
+            "cache_creation": split,
+            "server_tool_use": row.get("server_tool_use"),
+            "service_tier": row.get("service_tier"),
+            "inference_geo": None if geo in (None, "not_available") else geo,
+            "speed": row.get("speed"),
+        }
+    )
+    tier = row.get("service_tier")
+    return LogRecord(
+        model=row.get("model") if isinstance(row.get("model"), str) else None,
+        usage=usage,
+        day=day,
+        batch=tier == "batch",
+        requests=0,
+        source=row,
+        tier_hint=row.get("context_window") if isinstance(row.get("context_window"), str) else None,
+    )
+
+
+def _bucket(bucket: Mapping[str, Any]) -> Iterator[LogRecord]:
+    day = parse_day(bucket.get("starting_at"))
+    results = bucket.get("results")
+    if not isinstance(results, list):
+        raise InputError("usage-report bucket without a `results` list")
+    for row in results:
+        if not isinstance(row, Mapping):
+            raise InputError("usage-report result is not an object")
+        yield _report_row(row, day)
+
+
+def is_report_row(obj: Mapping[str, Any]) -> bool:
+    return "uncached_input_tokens" in obj
+
+
+def records_from(obj: Any) -> Iterator[LogRecord]:
+    """Every billable record in one parsed JSON value (one line, or one whole document).
+
+    Raises `InputError` for a value that is no known shape or has bad token counts, and `NotBilled` for a
+    batch result that was never billed. The hot path in `costplan.accounting` handles the two commonest
+    shapes itself and calls this only for the rest, so the rules here are the reference.
+    """
+    if isinstance(obj, list):
+        for item in obj:
+            yield from records_from(item)
+        return
+    if not isinstance(obj, Mapping):
+        raise InputError(f"expected a JSON object per line, got {type(obj).__name__}")
+    result = obj.get("result")
+    if isinstance(result, Mapping) and "custom_id" in obj:
+        kind = result.get("type")
+        if kind in NOT_BILLED_RESULTS:
+            raise NotBilled(kind)
+        message = result.get("message")
+        if kind != "succeeded" or not isinstance(message, Mapping):
+            raise InputError(f"batch result of unknown type {kind!r}", fix="expected succeeded/errored/...")
+        usage = message.get("usage")
+        if not isinstance(usage, Mapping):
+            raise InputError("batch result message has no `usage`")
+        model = message.get("model")
+        yield LogRecord(
+            model=model if isinstance(model, str) else None,
+            usage=parse_usage(usage),
+            day=parse_day(find_timestamp(obj)),
+            batch=True,
+            requests=1,
+            source=obj,
+        )
+        return
+    data = obj.get("data")
+    if isinstance(data, list) and ("has_more" in obj or "next_page" in obj or not data or "results" in data[0]):
+        for bucket in data:
+            if not isinstance(bucket, Mapping):
+                raise InputError("usage-report `data` item is not an object")
+            yield from _bucket(bucket)
+        return
+    if isinstance(obj.get("results"), list) and "starting_at" in obj:
+        yield from _bucket(obj)
+        return
+    if is_report_row(obj):
+        yield _report_row(obj, parse_day(obj.get("starting_at") or find_timestamp(obj)))
+        return
+    holder: Mapping[str, Any] = obj
+    for wrapper in ("response", "message"):
+        inner = obj.get(wrapper)
+        if isinstance(inner, Mapping) and isinstance(inner.get("usage"), Mapping) and "usage" not in obj:
+            holder = inner
+            break
+    usage = holder.get("usage")
+    model = holder.get("model", obj.get("model"))
+    parsed = parse_usage(usage if isinstance(usage, Mapping) else holder)  # else: a bare usage mapping
+    stamp = find_timestamp(obj)
+    if stamp is None and holder is not obj:
+        stamp = find_timestamp(holder)
+    yield LogRecord(
+        model=model if isinstance(model, str) else None,
+        usage=parsed,
+        day=parse_day(stamp),
+        batch=None,
+        requests=1,
+        source=obj,
+    )
+
+
+def tag_value(obj: Mapping[str, Any], path: tuple[str, ...]) -> str:
+    """The value at a dotted path (``metadata.user_id``), as text; ``(none)`` when absent."""
+    value: Any = obj
+    for part in path:
+        if not isinstance(value, Mapping):
+            return "(none)"
+        value = value.get(part)
+        if value is None:
+            return "(none)"
+    if isinstance(value, (Mapping, list)):
+        return "(object)"
+    return str(value)
