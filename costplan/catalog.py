@@ -28,9 +28,7 @@ from costplan.tables import (
     shipped_pricing_dir,
 )
 
-_BEDROCK = re.compile(
-    r"^(?:(?:us|eu|apac|global|jp|au|ca|us-gov)\.)?anthropic\.(?P<id>.+?)(?:-v\d+(?::\d+)?)?$"
-)
+_BEDROCK = re.compile(r"^(?:(?:us|eu|apac|global|jp|au|ca|us-gov)\.)?anthropic\.(?P<id>.+?)(?:-v\d+(?::\d+)?)?$")
 _VERTEX = re.compile(r"^(?P<stem>[a-z0-9.-]+?)(?:-v\d+)?@(?P<date>\d{8}|default|latest)$")
 _DIGIT_DOT = re.compile(r"(?<=\d)\.(?=\d)")
 _DATED = re.compile(r"^(?P<stem>.+)-(?P<date>\d{8})$")
@@ -123,8 +121,7 @@ class PriceBook:
         index = bisect.bisect_right(days, at) - 1
         if index < 0:
             raise UnpricedModelError(
-                f"`{record.id}` had no price on {at.isoformat()}: its first price applies from "
-                f"{days[0].isoformat()}",
+                f"`{record.id}` had no price on {at.isoformat()}: its first price applies from {days[0].isoformat()}",
                 fix="check the date (--at) or the model",
             )
         return record.periods[index]
@@ -148,7 +145,7 @@ def load_pricebook(paths: Iterable[Path | str] = (), *, use_env: bool = True) ->
 def _load(extra: tuple[str, ...]) -> PriceBook:
     table = read_pricing_file(shipped_pricing_dir() / "anthropic.yaml")
     for path in extra:
-        table = overlay(table, read_pricing_file(Path(path)))
+        table = overlay(table, read_pricing_file(Path(path)), origin=path)
     return PriceBook(table, origin=extra)
 
 

@@ -134,9 +134,7 @@ class ModelRecord(_Strict):
 
     id: str = Field(description="Canonical API id (the dated id where one exists).")
     name: str | None = Field(default=None, description="Display name.")
-    family: str | None = Field(
-        default=None, description="opus, sonnet, haiku, fable, mythos, instant, claude."
-    )
+    family: str | None = Field(default=None, description="opus, sonnet, haiku, fable, mythos, instant, claude.")
     aliases: tuple[str, ...] = Field(default=(), description="Other names the API accepts for this model.")
     platform_ids: tuple[str, ...] = Field(
         default=(), description="Ids on Bedrock / Vertex / OpenRouter that the generic rules do not derive."
@@ -249,11 +247,10 @@ def read_pricing_file(path: Path) -> PricingFile:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
-        raise InputError(f"{path}{where}: not valid YAML or JSON", fix="fix the syntax there") from None
+        problem = getattr(exc, "problem", None) or "syntax error"
+        raise InputError(f"{path}{where}: not valid YAML ({problem})", fix="fix the syntax there") from None
     if not isinstance(data, dict):
-        raise InputError(
-            f"{path}: a pricing file must be a mapping with `models:`", fix="see pricing/schema.json"
-        )
+        raise InputError(f"{path}: a pricing file must be a mapping with `models:`", fix="see pricing/schema.json")
     try:
         return PricingFile.model_validate(data)
     except ValidationError as exc:
@@ -269,7 +266,7 @@ def shipped_pricing_dir() -> Path:
     raise InputError("the shipped pricing tables are missing", fix="reinstall costplan")
 
 
-def overlay(base: PricingFile, extra: PricingFile) -> PricingFile:
+def overlay(base: PricingFile, extra: PricingFile, origin: str = "overlay") -> PricingFile:
     """Layer a user's file over the shipped one.
 
     A model id that exists already keeps its shipped periods before the overlay's first `since` and takes
@@ -290,7 +287,10 @@ def overlay(base: PricingFile, extra: PricingFile) -> PricingFile:
             merged["periods"] = [p.model_dump() for p in old.periods if p.since < cut] + [
                 p.model_dump() for p in record.periods
             ]
-        by_id[record.id] = ModelRecord.model_validate(merged)
+        try:
+            by_id[record.id] = ModelRecord.model_validate(merged)
+        except ValidationError as exc:
+            raise InputError(f"{origin}: model `{record.id}`: {_describe(exc, merged)}") from None
     sources = {**base.sources, **extra.sources}
     for record in extra.models:
         for period in record.periods:
@@ -299,14 +299,16 @@ def overlay(base: PricingFile, extra: PricingFile) -> PricingFile:
     fees = list(base.fees)
     if extra.fees:
         fees = [f for f in fees if f.since < extra.fees[0].since] + list(extra.fees)
-    return PricingFile.model_validate(
-        {
-            "version": f"{base.version}+overlay" if base.version else "overlay",
-            "sources": {k: v.model_dump() for k, v in sources.items()},
-            "fees": [f.model_dump() for f in fees],
-            "models": [m.model_dump() for m in by_id.values()],
-        }
-    )
+    merged_file = {
+        "version": f"{base.version}+overlay" if base.version else "overlay",
+        "sources": {k: v.model_dump() for k, v in sources.items()},
+        "fees": [f.model_dump() for f in fees],
+        "models": [m.model_dump() for m in by_id.values()],
+    }
+    try:
+        return PricingFile.model_validate(merged_file)
+    except ValidationError as exc:
+        raise InputError(f"{origin}: {_describe(exc, merged_file)}", fix="rename or remove the clashing name") from None
 
 
 def overlay_paths(explicit: Iterable[Path | str] = ()) -> list[Path]:
@@ -321,3 +323,11 @@ def json_schema() -> dict:
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "costplan pricing file"
     return schema
+
+
+if __name__ == "__main__":  # python -m costplan.tables > pricing/schema.json
+    import json
+    import sys
+
+    json.dump(json_schema(), sys.stdout, indent=2)
+    sys.stdout.write("\n")
