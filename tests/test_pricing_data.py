@@ -384,3 +384,28 @@ def test_server_tool_fees():
     assert book.fees(dt.date(2025, 6, 1)).code_execution_per_hour == Decimal("0.05")
     assert book.fees(dt.date(2025, 12, 20)).code_execution_free_hours_per_month == Decimal(1550)
     assert book.fees(dt.date(2026, 11, 21)).web_fetch_per_1000 == Decimal(0)
+
+
+@pytest.mark.parametrize(
+    ("name", "model"),
+    [
+        ("anthropic.claude-v2", "claude-2.0"),
+        ("anthropic.claude-v2:1", "claude-2.1"),
+        ("anthropic.claude-instant-v1", "claude-instant-1.2"),
+        ("claude-3-5-sonnet-v2@20241022", "claude-3-5-sonnet-20241022"),
+        ("anthropic.claude-3-5-sonnet-20240620-v1:0", "claude-3-5-sonnet-20240620"),
+        ("us.anthropic.claude-opus-4-6-v1", "claude-opus-4-6"),
+        ("anthropic/claude-3.5-sonnet", "claude-3-5-sonnet-20241022"),
+        ("anthropic/claude-3.7-sonnet", "claude-3-7-sonnet-20250219"),
+        ("anthropic/claude-sonnet-4.5", "claude-sonnet-4-5-20250929"),
+        ("claude-v1", "claude-1.3"),
+    ],
+)
+def test_platform_spellings_resolve(name, model):
+    assert _book().resolve(name).id == model
+
+
+def test_latest_alias_follows_the_release_date():
+    book = _book()
+    assert book.resolve("claude-3-5-sonnet-latest", dt.date(2024, 9, 1)).id == "claude-3-5-sonnet-20240620"
+    assert book.resolve("claude-3-5-sonnet-latest", dt.date(2025, 1, 1)).id == "claude-3-5-sonnet-20241022"
