@@ -1,0 +1,404 @@
+"""The workload file: what a feature will send to the API, as validated data.
+
+A workload file is written by hand and read by CI, so every error names the file, the line, the field and
+a fix ("did you mean requests_per_day?"). YAML is parsed to a node tree first so each value keeps its line,
+then validated by strict pydantic models (unknown keys are errors, not silently ignored).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import math
+import re
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from costplan.errors import InputError
+
+Z95 = 1.6448536269514722  # standard normal 95th percentile
+TIER_NAMES = ("start", "build", "scale", "1", "2", "3", "4", "custom")
+
+
+def _percent(value: Any) -> Any:
+    """'10%' -> 0.1; numbers pass through (0.1 means 10 %)."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.endswith("%"):
+            try:
+                return float(text[:-1]) / 100
+            except ValueError:
+                raise ValueError(f"not a percentage: {value!r}") from None
+    return value
+
+
+def _seconds(value: Any) -> Any:
+    """'30s', '2m', '1h' or a number of seconds -> seconds."""
+    if isinstance(value, str):
+        match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(s|m|min|h)?\s*", value)
+        if not match:
+            raise ValueError(f"not a duration: {value!r}; use seconds or 30s / 2m / 1h")
+        number, unit = float(match.group(1)), match.group(2) or "s"
+        return number * {"s": 1, "m": 60, "min": 60, "h": 3600}[unit]
+    return value
+
+
+def _tier(value: Any) -> Any:
+    return str(value).strip().lower() if isinstance(value, (int, str)) and not isinstance(value, bool) else value
+
+
+Fraction = Annotated[float, BeforeValidator(_percent), Field(ge=0, le=1)]
+Seconds = Annotated[float, BeforeValidator(_seconds), Field(ge=0)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Distribution(_Strict):
+    """Tokens per request that vary: a lognormal fitted to the mean and the 95th percentile.
+
+    A lognormal because request sizes are positive and right-skewed; it is fully set by two numbers a user
+    can read off their logs.
+    """
+
+    mean: float = Field(gt=0, description="Average tokens per request.")
+    p95: float | None = Field(default=None, description="95th percentile; omitted means a constant.")
+
+    @model_validator(mode="after")
+    def _fits(self) -> Distribution:
+        if self.p95 is None or self.p95 == self.mean:
+            return self
+        if self.p95 < self.mean:
+            raise ValueError(f"p95 ({self.p95:g}) is below the mean ({self.mean:g}); sizes are right-skewed")
+        if math.log(self.p95 / self.mean) > Z95 * Z95 / 2:
+            raise ValueError(
+                f"p95 is {self.p95 / self.mean:.1f}x the mean; a lognormal allows at most 3.87x (raise the mean)"
+            )
+        return self
+
+
+TokenCount = Annotated[int, Field(ge=0)] | Distribution
+
+
+class Cache(_Strict):
+    """Prompt caching of the tools+system prefix, shared by `prefixes` distinct prefixes."""
+
+    ttl: Literal["5m", "1h"] = Field(default="5m", description="Cache lifetime; a hit refreshes it.")
+    prefixes: int = Field(default=1, ge=1, description="Distinct cached prefixes that split the traffic.")
+
+    @property
+    def minutes(self) -> int:
+        return 5 if self.ttl == "5m" else 60
+
+
+class Conversation(_Strict):
+    """Multi-turn chats: each request re-sends the history, which is cached turn by turn."""
+
+    turns: int = Field(ge=1, le=500, description="Requests per conversation.")
+    think_time: Seconds = Field(default=30.0, description="Mean time between turns (exponential).")
+
+
+class Stream(_Strict):
+    """One kind of request, sent at some volume to one model."""
+
+    name: str = Field(min_length=1)
+    model: str = Field(min_length=1)
+    requests_per_day: float | None = Field(default=None, ge=0)
+    requests_per_hour: float | None = Field(default=None, ge=0)
+    growth_per_month: Annotated[float, BeforeValidator(_percent), Field(gt=-1)] = Field(
+        default=0.0, description="Monthly growth of the volume ('10%' or 0.1), compounded per day."
+    )
+    shape: Literal["flat", "business-hours"] | list[Annotated[float, Field(ge=0)]] = Field(
+        default="flat", description="Daily traffic shape (UTC hours): flat, business-hours or 24 weights."
+    )
+    system_tokens: int | None = Field(default=None, ge=0)
+    system_prompt: str | None = Field(default=None, description="Prompt file, relative to the workload file.")
+    tools: int | list[dict[str, Any]] | None = Field(
+        default=None, description="Tool definitions, or the tokens they add (a count_tokens figure)."
+    )
+    input_tokens: TokenCount = Field(description="New input tokens per request (after the cached prefix).")
+    output_tokens: TokenCount = Field(description="Output tokens per request, thinking included.")
+    max_tokens: int | None = Field(default=None, gt=0, description="Only used by the pre-2026-02-19 OTPM rule.")
+    cache: Cache | None = None
+    conversation: Conversation | None = None
+    batch: Fraction = Field(default=0.0, description="Share of requests sent through Message Batches.")
+    web_searches: float = Field(default=0.0, ge=0, description="Web searches per request (average).")
+    inference_geo: str | None = None
+    speed: Literal["standard", "fast"] = "standard"
+
+    @field_validator("shape")
+    @classmethod
+    def _shape(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            if len(value) != 24:
+                raise ValueError(f"a shape list needs 24 hourly weights, got {len(value)}")
+            if sum(value) <= 0:
+                raise ValueError("the 24 hourly weights are all zero")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Stream:
+        if (self.requests_per_day is None) == (self.requests_per_hour is None):
+            raise ValueError("give exactly one of requests_per_day or requests_per_hour")
+        if self.system_tokens is not None and self.system_prompt is not None:
+            raise ValueError("give system_tokens or system_prompt, not both")
+        if self.speed == "fast" and self.batch > 0:
+            raise ValueError("fast mode cannot be combined with batch; set batch: 0 or speed: standard")
+        return self
+
+    @property
+    def daily_requests(self) -> float:
+        """Requests on the first day (a per-hour volume is its daily average over 24 hours)."""
+        return self.requests_per_day if self.requests_per_day is not None else self.requests_per_hour * 24
+
+
+class CustomLimits(_Strict):
+    """Per-minute limits arranged with Anthropic, or values the shipped tables lack."""
+
+    rpm: int = Field(gt=0)
+    itpm: int = Field(gt=0)
+    otpm: int = Field(gt=0)
+    cache_reads_count: bool = Field(default=False, description="Cache reads count toward ITPM.")
+
+
+class StreamBudget(_Strict):
+    max_daily_usd: Decimal | None = Field(default=None, ge=0)
+
+
+class Budgets(_Strict):
+    """Limits `costplan check` enforces; the estimate itself only carries them."""
+
+    max_daily_usd: Decimal | None = Field(default=None, ge=0)
+    max_monthly_usd: Decimal | None = Field(default=None, ge=0)
+    min_headroom: float | None = Field(default=None, ge=0, le=1, description="Fraction, on every rate limit.")
+    max_increase: str | None = Field(default=None, description="Growth allowed against a baseline, like '10%'.")
+    fail_on_deprecated: bool = False
+    streams: dict[str, StreamBudget] = Field(default_factory=dict)
+
+    @field_validator("max_increase", mode="before")
+    @classmethod
+    def _increase(cls, value: Any) -> Any:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = f"{value * 100:g}%"
+        if value is not None and not re.fullmatch(r"\d+(\.\d+)?%", str(value).strip()):
+            raise ValueError(f"max_increase must look like '10%', got {value!r}")
+        return value if value is None else str(value).strip()
+
+
+class Workload(_Strict):
+    """A whole workload file."""
+
+    name: str = Field(min_length=1)
+    tier: Annotated[Literal[TIER_NAMES] | None, BeforeValidator(_tier)] = Field(  # type: ignore[valid-type]
+        default=None, description="start/build/scale (from 2026-06-26), 1-4 (before), or custom."
+    )
+    as_of: dt.date | None = Field(default=None, description="Pricing date; today (UTC) when omitted.")
+    days: int = Field(default=30, ge=1, le=3660, description="Horizon in days.")
+    limits: dict[str, CustomLimits] = Field(
+        default_factory=dict, description="Limits by pool id or model id (required for tier custom)."
+    )
+    batch_queue_limit: int | None = Field(default=None, gt=0)
+    streams: list[Stream] = Field(min_length=1)
+    budgets: Budgets | None = None
+    _source: Path | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Workload:
+        names = [s.name for s in self.streams]
+        duplicated = sorted({n for n in names if names.count(n) > 1})
+        if duplicated:
+            raise ValueError(f"stream names must be unique: {', '.join(duplicated)}")
+        if self.tier == "custom" and not self.limits:
+            raise ValueError("tier custom needs `limits:` (by pool id or model id: rpm, itpm, otpm)")
+        if self.budgets:
+            unknown = [n for n in self.budgets.streams if n not in names]
+            if unknown:
+                raise ValueError(f"budgets name streams that do not exist: {', '.join(unknown)}")
+        return self
+
+    @property
+    def source(self) -> Path | None:
+        """The file this workload was read from (prompt files are relative to it)."""
+        return self._source
+
+    def prompt_path(self, stream: Stream) -> Path | None:
+        if stream.system_prompt is None:
+            return None
+        path = Path(stream.system_prompt).expanduser()
+        if not path.is_absolute() and self._source is not None:
+            path = self._source.parent / path
+        return path
+
+
+# --- loading with line numbers ------------------------------------------------------------------------
+
+
+def _index_nodes(node: yaml.Node, path: tuple, lines: dict[tuple, int], file: str) -> None:
+    """Map every key path to its line (1-based); refuse duplicate keys, which YAML would silently merge."""
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        seen: set[Any] = set()
+        for key_node, value_node in node.value:
+            key = key_node.value
+            if key in seen:
+                raise InputError(
+                    f"{file}:{key_node.start_mark.line + 1}: field `{key}` appears twice", fix="keep one of them"
+                )
+            seen.add(key)
+            lines[(*path, key, "__key__")] = key_node.start_mark.line + 1
+            _index_nodes(value_node, (*path, key), lines, file)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _index_nodes(item, (*path, i), lines, file)
+
+
+def _fields_at(loc: tuple) -> list[str]:
+    """Field names valid at a location, for 'did you mean' suggestions."""
+    model: type[BaseModel] = Workload
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(str(part))
+        if field is None:
+            return []
+        annotation = field.annotation
+        found = None
+        for candidate in (Stream, Cache, Conversation, Budgets, CustomLimits, StreamBudget, Distribution):
+            if candidate is annotation or candidate in getattr(annotation, "__args__", ()) or (
+                any(candidate in getattr(a, "__args__", ()) for a in getattr(annotation, "__args__", ()))
+            ):
+                found = candidate
+                break
+        if found is None:
+            return []
+        model = found
+    return list(model.model_fields)
+
+
+def _dotted(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _clean_loc(loc: tuple) -> tuple:
+    """Drop pydantic's union-branch labels (`int`, `Distribution`, `function-after[...]`) from a location."""
+    return tuple(
+        p
+        for p in loc
+        if isinstance(p, int)
+        or not (p in {"int", "Distribution", "str", "constrained-int"} or "[" in str(p) or str(p).startswith("literal"))
+    )
+
+
+def _explain(exc: ValidationError, lines: dict[tuple, int], file: str, data: Any) -> InputError:
+    errors = exc.errors()
+    # With unions pydantic reports one error per branch; the most specific one is the most useful.
+    item = max(
+        errors,
+        key=lambda e: (
+            e["type"] == "extra_forbidden",
+            not str(e["type"]).endswith("_type"),
+            len(tuple(e["loc"])),
+        ),
+    )
+    loc = _clean_loc(tuple(item["loc"]))
+    line = None
+    for cut in range(len(loc), -1, -1):
+        key = (*loc[:cut], "__key__") if cut == len(loc) else loc[:cut]
+        line = lines.get(key) or lines.get(loc[:cut])
+        if line:
+            break
+    where = f"{file}:{line}" if line else file
+    field = _dotted(loc) or "(top level)"
+    if len(loc) >= 2 and loc[0] == "streams" and isinstance(loc[1], int) and isinstance(data, dict):
+        try:
+            field = f"{field} (stream {data['streams'][loc[1]]['name']})"
+        except (KeyError, IndexError, TypeError):
+            pass
+    if item["type"] == "extra_forbidden":
+        name = str(loc[-1])
+        close = difflib.get_close_matches(name, _fields_at(loc), n=1, cutoff=0.6)
+        fix = f"did you mean {close[0]}?" if close else f"known fields: {', '.join(_fields_at(loc)) or 'see docs'}"
+        return InputError(f"{where}: unknown field {field}", fix=fix)
+    if item["type"] == "missing":
+        return InputError(f"{where}: missing field {field}", fix="add it; see examples/support-chatbot.yaml")
+    message = str(item["msg"]).removeprefix("Value error, ")
+    value = item.get("input")
+    shown = f" (got {value!r})" if isinstance(value, (int, float, str)) and not isinstance(value, bool) else ""
+    fix = "use start, build, scale, 1-4 or custom" if loc and loc[-1] == "tier" else "fix the value there"
+    if loc and loc[-1] in {"input_tokens", "output_tokens"}:
+        fix = "a whole number >= 0, or {mean: N, p95: M}"
+    return InputError(f"{where}: {field}: {message}{shown}", fix=fix)
+
+
+def parse_workload(text: str, file: str = "<workload>") -> Workload:
+    """Validate workload YAML text; errors name `file`, the line and the field."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            raise InputError(f"{file}: the file is empty", fix="start from examples/support-chatbot.yaml")
+        lines: dict[tuple, int] = {}
+        _index_nodes(node, (), lines, file)
+        data = loader.construct_document(node)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        where = f"{file}:{mark.line + 1}" if mark else file
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise InputError(f"{where}: not valid YAML: {problem}", fix="fix the syntax there") from None
+    finally:
+        loader.dispose()
+    if not isinstance(data, dict):
+        raise InputError(f"{file}:1: a workload must be a mapping with name and streams", fix="see examples/")
+    try:
+        return Workload.model_validate(data)
+    except ValidationError as exc:
+        raise _explain(exc, lines, file, data) from None
+
+
+def load_workload(path: str | Path) -> Workload:
+    """Read and validate a workload file; prompt files it names must exist."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"workload file not found: {path}", fix="check the path") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read workload file {path}: {exc}", fix="check the file") from None
+    workload = parse_workload(text, str(path))
+    workload._source = path.resolve()
+    for index, stream in enumerate(workload.streams):
+        prompt = workload.prompt_path(stream)
+        if prompt is not None and not prompt.is_file():
+            line = _line_of(text, index, "system_prompt")
+            raise InputError(
+                f"{path}:{line}: streams[{index}].system_prompt: prompt file not found: {prompt}",
+                fix="paths are relative to the workload file",
+            )
+    return workload
+
+
+def _line_of(text: str, stream_index: int, field: str) -> int | None:
+    loader = yaml.SafeLoader(text)
+    try:
+        lines: dict[tuple, int] = {}
+        _index_nodes(loader.get_single_node(), (), lines, "")
+    finally:
+        loader.dispose()
+    return lines.get(("streams", stream_index, field, "__key__"))
