@@ -27,6 +27,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
 from costplan.catalog import PriceBook, default_pricebook, to_date
 from costplan.costing import MILLION, TOKEN_CLASSES, Cost, price_usage
 from costplan.errors import InputError, UnknownModelError
@@ -733,3 +735,177 @@ def price_records(
     ledger = Ledger(by=by, at=at, pricing=pricing, strict=strict)
     ledger.add_lines((json.dumps(r, default=str) for r in records), name)
     return ledger.finish()
+
+
+# ---- plan vs actual -------------------------------------------------------------------------------------------
+
+
+class _PlanStream(BaseModel):
+    """The fields of one estimate stream the comparison reads (boundary: `Estimate.to_dict()`)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    name: str
+    model: str | None = None
+    requests_per_day: Decimal = Decimal(0)
+    cost_per_day_usd: Decimal
+    tokens_per_day: dict[str, Decimal] = Field(default_factory=dict)
+
+    @field_validator("requests_per_day", "tokens_per_day", mode="before")
+    @classmethod
+    def _via_str(cls, value: Any) -> Any:
+        """Floats become Decimals through their shortest repr, not their binary expansion."""
+        if isinstance(value, float):
+            return str(value)
+        if isinstance(value, dict):
+            return {k: str(v) if isinstance(v, float) else v for k, v in value.items()}
+        return value
+
+
+class _PlanDoc(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    streams: list[_PlanStream]
+
+
+@dataclass
+class PlanSide:
+    """Requests, tokens, cache hit rate and cost of one model on one side (plan or actual) over the span."""
+
+    requests: Decimal = ZERO
+    tokens: dict[str, Decimal] = field(default_factory=lambda: dict.fromkeys(TOKEN_CLASSES, ZERO))
+    cost: Decimal = ZERO
+
+    @property
+    def cache_hit_rate(self) -> float | None:
+        """cache_read / (input + cache writes + cache_read): the share of the prompt billed as a cache read."""
+        prompt = sum(self.tokens.values(), ZERO) - self.tokens["output"]
+        return float(self.tokens["cache_read"] / prompt) if prompt else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "requests": money(self.requests),
+            "tokens": {k: money(v) for k, v in self.tokens.items()},
+            "cache_hit_rate": self.cache_hit_rate,
+            "cost_usd": money(self.cost),
+        }
+
+
+def _diff_pct(plan: Decimal, actual: Decimal) -> float | None:
+    """(actual - plan) / plan in percent; None where the plan has none to compare with."""
+    return float((actual - plan) / plan * 100) if plan else None
+
+
+@dataclass
+class PlanRow:
+    model: str
+    plan: PlanSide
+    actual: PlanSide
+
+    @property
+    def diff_pct(self) -> dict[str, float | None]:
+        """Percent differences; for the cache hit rate, the difference in percentage points."""
+        out: dict[str, float | None] = {"requests": _diff_pct(self.plan.requests, self.actual.requests)}
+        for name in TOKEN_CLASSES:
+            out[name] = _diff_pct(self.plan.tokens[name], self.actual.tokens[name])
+        p, a = self.plan.cache_hit_rate, self.actual.cache_hit_rate
+        out["cache_hit_rate"] = None if p is None or a is None else (a - p) * 100
+        out["cost"] = _diff_pct(self.plan.cost, self.actual.cost)
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "plan": self.plan.to_dict(),
+            "actual": self.actual.to_dict(),
+            "diff_pct": self.diff_pct,
+        }
+
+
+@dataclass
+class PlanComparison:
+    """Plan (an estimate per day, times the log's days) against what the log cost, model by model."""
+
+    workload: str
+    days: int
+    rows: list[PlanRow]
+    notes: list[str]
+
+    @property
+    def plan_cost(self) -> Decimal:
+        return sum((r.plan.cost for r in self.rows), ZERO)
+
+    @property
+    def actual_cost(self) -> Decimal:
+        return sum((r.actual.cost for r in self.rows), ZERO)
+
+    @property
+    def cost_diff_pct(self) -> float | None:
+        return _diff_pct(self.plan_cost, self.actual_cost)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "workload": self.workload,
+            "days": self.days,
+            "models": [r.to_dict() for r in self.rows],
+            "total": {
+                "plan_cost_usd": money(self.plan_cost),
+                "actual_cost_usd": money(self.actual_cost),
+                "diff_pct": self.cost_diff_pct,
+            },
+            "notes": list(self.notes),
+        }
+
+
+def compare_plan(
+    report: UsageReport,
+    estimate: Mapping[str, Any],
+    pricing: PriceBook | None = None,
+    *,
+    workload: str = "plan",
+    days: int | None = None,
+) -> PlanComparison:
+    """Put an estimate (`Estimate.to_dict()`) beside a priced log, per model.
+
+    The estimate is per day; it is scaled to the log's span (first to last dated day, inclusive) unless
+    `days` is given, so a log of a week compares with seven planned days. Streams of one model are summed;
+    model names on both sides are resolved to canonical ids so an alias in the workload meets the dated id
+    in the log. The cache hit rate is recomputed from tokens on both sides with one definition.
+    """
+    book = pricing or default_pricebook()
+    try:
+        doc = _PlanDoc.model_validate(estimate)
+    except ValidationError as exc:
+        raise InputError(f"{workload}: the estimate has no usable streams ({exc.errors()[0]['msg']})") from None
+    span = days if days is not None else max(report.days, 1)
+    scale = Decimal(span)
+    plans: dict[str, PlanSide] = {}
+    notes: list[str] = []
+    for stream in doc.streams:
+        name = stream.model or "(no model)"
+        try:
+            name = book.resolve(name, report.first_day).id
+        except InputError:
+            notes.append(f"stream `{stream.name}`: model `{name}` is not in the price tables; compared by name")
+        side = plans.setdefault(name, PlanSide())
+        side.requests += stream.requests_per_day * scale
+        side.cost += stream.cost_per_day_usd * scale
+        for key, value in stream.tokens_per_day.items():
+            if key in side.tokens:
+                side.tokens[key] += value * scale
+    actuals: dict[str, PlanSide] = {}
+    for group in report.by_model:
+        actuals[group.key[0]] = PlanSide(
+            requests=Decimal(group.requests),
+            tokens={k: Decimal(v) for k, v in group.tokens.items()},
+            cost=group.cost,
+        )
+    if any(g.records and not g.requests for g in report.by_model):
+        notes.append("usage-report rows carry no request counts: actual requests count logged requests only")
+    rows = [PlanRow(m, plans.get(m, PlanSide()), actuals.get(m, PlanSide())) for m in sorted(set(plans) | set(actuals))]
+    for row in rows:
+        if row.model not in actuals:
+            notes.append(f"{row.model} is planned but has no usage in the log")
+        elif row.model not in plans:
+            notes.append(f"{row.model} is used in the log but not planned")
+    return PlanComparison(workload=workload, days=span, rows=rows, notes=notes)
