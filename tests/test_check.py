@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -480,3 +481,67 @@ def test_a_baseline_that_is_not_an_estimate_is_bad_input(tmp_path: Path, content
         load_baseline(path)
     assert str(path) in str(info.value) and info.value.fix
     assert "\n" not in str(info.value)
+
+
+# ---------------------------------------------------------------------------------------------------- examples/ci
+
+CI = Path(__file__).parents[1] / "examples" / "ci"
+
+
+def _flags_used(command: str, text: str) -> set[str]:
+    """The --flags passed to `costplan <command>` anywhere in `text` (shell lines, YAML entries)."""
+    flags: set[str] = set()
+    for line in text.replace("\\\n", " ").splitlines():
+        if f"costplan {command}" in line:
+            flags |= set(re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", line.split(f"costplan {command}", 1)[1]))
+    return flags
+
+
+def _options(command: Any) -> set[str]:
+    return {opt for param in command.params for opt in (*param.opts, *param.secondary_opts) if opt.startswith("--")}
+
+
+def test_the_ci_workflow_saves_a_baseline_on_main_and_checks_pull_requests_against_it() -> None:
+    import yaml
+
+    from costplan.cli.check import check
+
+    text = (CI / "costplan.yml").read_text(encoding="utf-8")
+    flow = yaml.safe_load(text)
+    triggers = flow[True]  # YAML 1.1 reads the key `on` as true
+    assert triggers["push"]["branches"] == ["main"] and "pull_request" in triggers
+    baseline, pr = flow["jobs"]["baseline"], flow["jobs"]["check"]
+    assert "push" in baseline["if"] and "pull_request" in pr["if"]
+    upload = next(s for s in baseline["steps"] if str(s.get("uses", "")).startswith("actions/upload-artifact"))
+    saved = next(s["run"] for s in baseline["steps"] if "costplan estimate" in s.get("run", ""))
+    assert "--format json" in saved and upload["with"]["path"] in saved
+    download = next(s["run"] for s in pr["steps"] if "gh run download" in s.get("run", ""))
+    assert upload["with"]["name"] in download
+    gate = next(s["run"] for s in pr["steps"] if "costplan check" in s.get("run", ""))
+    assert "--baseline" in gate and "--max-increase" in gate
+    # Every flag the check step passes (directly or through its bash array) is a real option of `costplan check`.
+    used = set(re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", gate))
+    assert {"--baseline", "--max-increase", "--format", "--method"} <= used <= _options(check)
+    assert _flags_used("check", text) <= _options(check)
+
+
+def test_the_pre_commit_hook_runs_costplan_check_with_real_options() -> None:
+    import yaml
+
+    from costplan.cli.check import check
+
+    [hook] = yaml.safe_load((CI / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    assert hook["id"] == "costplan-check" and hook["entry"] == "costplan check" and hook["pass_filenames"] is False
+    assert {a for a in hook["args"] if a.startswith("--")} <= _options(check)
+    config = yaml.safe_load((CI / "pre-commit-config.example.yaml").read_text(encoding="utf-8"))
+    [local] = [h for repo in config["repos"] for h in repo["hooks"]]
+    assert local["id"] == hook["id"] and local["entry"].startswith("costplan check ")
+    assert _flags_used("check", local["entry"]) <= _options(check)
+
+
+def test_the_ci_example_workload_loads_with_its_budgets() -> None:
+    from costplan.workload import load_workload
+
+    workload = load_workload(CI / "costplan.yaml")
+    limits = make_limits(workload.budgets)
+    assert limits.configured and limits.max_increase_pct == D(10) and limits.stream_daily_usd == {"chat": D(120)}

@@ -169,6 +169,7 @@ def _run(
     """Load, estimate, check; returns (markdown for the step summary, the text to print, the exit code)."""
     import costplan
     from costplan import check as gate
+    from costplan.workload import load_workload
 
     path = Path(workload)
     if not path.is_file():
@@ -178,7 +179,7 @@ def _run(
         )
     # The baseline is read before the (slower) estimate so a bad file fails fast.
     base = gate.load_baseline(baseline)[0] if baseline else None
-    loaded = costplan.load_workload(path)
+    loaded = load_workload(path)
     limits = gate.make_limits(getattr(loaded, "budgets", None), budgets_source=workload, **flags)
     gate.require_configured(limits, has_baseline=base is not None)
     estimate = costplan.estimate(loaded, **estimate_options)
