@@ -8,6 +8,7 @@ claude-sonnet-4-6 ($3 per million input tokens), not by calling the check code.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -19,6 +20,10 @@ from typing import Any
 import pytest
 
 from costplan.report import usd
+
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("costplan.cli.estimate") is None, reason="`costplan estimate` (issue 4) has not landed"
+)
 
 INPUT_USD_PER_MTOK = Decimal(3)  # claude-sonnet-4-6, published price since 2026-02-17
 OUTPUT_USD_PER_MTOK = Decimal(15)
