@@ -1,0 +1,120 @@
+"""Per-model token facts, read from `pricing/tokenizer.yaml` and validated at that boundary.
+
+Kept apart from the price tables on purpose: a colleague owns those, and these facts (tool-use prompt sizes,
+image tiers, tokenizer generation, calibrated weights) change on a different rhythm.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from costplan.errors import InputError
+
+TokenizerName = Literal["claude3", "2026"]
+ImageTierName = Literal["standard", "high_res"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ToolPrompt(_Strict):
+    auto: int = Field(ge=0, description="Hidden tool-use system prompt with tool_choice auto or none.")
+    any: int = Field(ge=0, description="Hidden tool-use system prompt with tool_choice any or tool.")
+
+
+class ModelFacts(_Strict):
+    family: str
+    match: str = Field(description="Regex searched in the normalised model id; the first match wins.")
+    tokenizer: TokenizerName
+    image_tier: ImageTierName
+    tool_prompt: ToolPrompt
+    source: str
+
+
+class ImageTier(_Strict):
+    max_edge: int = Field(gt=0)
+    max_tokens: int = Field(gt=0, description="Patch cap of the patch28 formula.")
+    area750_max_tokens: int = Field(gt=0, description="Token cap of the older w*h/750 formula.")
+
+
+class Images(_Strict):
+    patch28_since: dt.date
+    tiers: dict[ImageTierName, ImageTier]
+
+
+class Tokenizer(_Strict):
+    ratio: float = Field(gt=0, description="Tokens of this generation per token of the calibrated one.")
+    ratio_low: float = Field(gt=0)
+    ratio_high: float = Field(gt=0)
+    note: str | None = None
+
+
+class Interval(_Strict):
+    low: float = Field(gt=0, description="5th percentile of true/estimate on the calibration set.")
+    high: float = Field(gt=0, description="95th percentile of true/estimate on the calibration set.")
+
+
+class FactsFile(_Strict):
+    version: str
+    sources: dict[str, str]
+    images: Images
+    tokenizers: dict[TokenizerName, Tokenizer]
+    models: list[ModelFacts]
+    weights: dict[str, float]
+    interval: Interval
+    calibration: dict[str, object] | None = None
+
+
+@dataclass(frozen=True)
+class Facts:
+    """The validated file plus compiled patterns (immutable)."""
+
+    file: FactsFile
+    patterns: tuple[tuple[re.Pattern[str], ModelFacts], ...]
+
+    def model(self, name: str) -> ModelFacts:
+        """Facts of the first family whose pattern matches `name` (the last row is a catch-all)."""
+        key = normalise_model(name)
+        for pattern, facts in self.patterns:
+            if pattern.search(key):
+                return facts
+        return self.patterns[-1][1]
+
+
+_DIGIT_DOT = re.compile(r"(?<=\d)\.(?=\d)")
+
+
+def normalise_model(name: str) -> str:
+    """Lower case, Bedrock/Vertex/OpenRouter prefixes kept (patterns search), `4.5` spelled `4-5`."""
+    return _DIGIT_DOT.sub("-", name.strip().lower())
+
+
+def facts_path() -> Path:
+    """`tokenizer.yaml` inside the installed wheel (`costplan/_pricing`) or `pricing/` in a checkout."""
+    here = Path(__file__).resolve().parent.parent
+    for candidate in (here / "_pricing" / "tokenizer.yaml", here.parent / "pricing" / "tokenizer.yaml"):
+        if candidate.is_file():
+            return candidate
+    raise InputError("the shipped token facts (tokenizer.yaml) are missing", fix="reinstall costplan")
+
+
+def parse_facts(text: str) -> Facts:
+    import yaml
+
+    data = FactsFile.model_validate(yaml.safe_load(text))
+    patterns = tuple((re.compile(m.match), m) for m in data.models)
+    return Facts(file=data, patterns=patterns)
+
+
+@functools.cache
+def load_facts(path: str | None = None) -> Facts:
+    """The shipped facts (or another file's), parsed once per process and never mutated."""
+    return parse_facts(Path(path or facts_path()).read_text(encoding="utf-8"))
