@@ -545,3 +545,96 @@ def test_the_ci_example_workload_loads_with_its_budgets() -> None:
     workload = load_workload(CI / "costplan.yaml")
     limits = make_limits(workload.budgets)
     assert limits.configured and limits.max_increase_pct == D(10) and limits.stream_daily_usd == {"chat": D(120)}
+
+
+# ------------------------------------------------------------------------------------ the command, in process
+
+WORKLOAD_YAML = """\
+name: support
+as_of: 2026-11-21
+days: 30
+streams:
+  - {name: chat, model: claude-sonnet-4-6, requests_per_day: 1000, input_tokens: 2000, output_tokens: 300}
+  - {name: summaries, model: claude-haiku-4-5, requests_per_day: 200, input_tokens: 5000, output_tokens: 500}
+budgets:
+  max_daily_usd: 20
+  streams: {chat: {max_daily_usd: 11}}
+"""
+
+
+class _FakeEstimate:
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.data
+
+
+@pytest.fixture
+def fake_estimate(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """Replace the simulator with a canned estimate, recording the options the command passed."""
+    import costplan
+
+    calls: list[dict[str, Any]] = []
+
+    def fake(workload: Any, **options: Any) -> _FakeEstimate:
+        calls.append({"workload": workload, **options})
+        return _FakeEstimate(estimate())
+
+    monkeypatch.setattr(costplan, "estimate", fake, raising=False)
+    return calls
+
+
+def _invoke(args: list[str], env: dict[str, str] | None = None) -> Any:
+    from click.testing import CliRunner
+
+    from costplan.cli.check import check
+
+    return CliRunner().invoke(check, args, env={"GITHUB_STEP_SUMMARY": "", **(env or {})})
+
+
+def test_command_uses_workload_budgets_and_passes_estimate_options(
+    tmp_path: Path, fake_estimate: list[dict[str, Any]]
+) -> None:
+    path = tmp_path / "w.yaml"
+    path.write_text(WORKLOAD_YAML)
+    result = _invoke([str(path), "--tier", "scale", "--days", "7", "--method", "heuristic", "--strict"])
+    assert result.exit_code == 0, result.output  # 12.00 <= 20 and chat 10.50 <= 11
+    assert "passed: 2 of 2 checks" in result.output
+    [call] = fake_estimate
+    assert call["tier"] == "scale" and call["days"] == 7 and call["method"] == "heuristic" and call["strict"] is True
+    assert call["workload"].name == "support"  # the loaded workload, not re-read by the estimate
+
+
+def test_command_flag_overrides_budget_and_fails_with_exit_1(tmp_path: Path, fake_estimate: list[dict]) -> None:
+    path = tmp_path / "w.yaml"
+    path.write_text(WORKLOAD_YAML)
+    result = _invoke([str(path), "--stream-budget", "chat=$10", "--format", "json"])
+    assert result.exit_code == 1
+    data = json.loads(result.output)
+    assert [(c["name"], c["passed"]) for c in data["checks"]] == [
+        ("stream chat daily cost", False),
+        ("daily cost", True),
+    ]
+
+
+def test_command_appends_markdown_to_the_step_summary(tmp_path: Path, fake_estimate: list[dict]) -> None:
+    path = tmp_path / "w.yaml"
+    path.write_text(WORKLOAD_YAML)
+    summary = tmp_path / "summary.md"
+    summary.write_text("earlier\n")
+    for _ in range(2):
+        assert _invoke([str(path)], env={"GITHUB_STEP_SUMMARY": str(summary)}).exit_code == 0
+    text = summary.read_text()
+    assert text.startswith("earlier\n### :white_check_mark: costplan check support")
+    assert text.count("costplan check support") == 2
+
+
+def test_command_reports_bad_input_in_the_step_summary_too(tmp_path: Path, fake_estimate: list[dict]) -> None:
+    path = tmp_path / "w.yaml"
+    path.write_text(WORKLOAD_YAML)
+    summary = tmp_path / "summary.md"
+    result = _invoke([str(path), "--max-daily-usd", "-1"], env={"GITHUB_STEP_SUMMARY": str(summary)})
+    assert isinstance(result.exception, InputError)
+    assert "bad input" in summary.read_text() and "--max-daily-usd" in summary.read_text()
+    assert fake_estimate == []  # refused before any counting
