@@ -278,8 +278,10 @@ def _fields_at(loc: tuple) -> list[str]:
         annotation = field.annotation
         found = None
         for candidate in (Stream, Cache, Conversation, Budgets, CustomLimits, StreamBudget, Distribution):
-            if candidate is annotation or candidate in getattr(annotation, "__args__", ()) or (
-                any(candidate in getattr(a, "__args__", ()) for a in getattr(annotation, "__args__", ()))
+            if (
+                candidate is annotation
+                or candidate in getattr(annotation, "__args__", ())
+                or (any(candidate in getattr(a, "__args__", ()) for a in getattr(annotation, "__args__", ())))
             ):
                 found = candidate
                 break

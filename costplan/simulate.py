@@ -1,0 +1,1134 @@
+"""Workload -> minute-by-minute demand -> daily cost, cache hit rates and rate-limit headroom.
+
+The model (see docs/readme/estimate.md for the prose version):
+
+- Traffic: expected requests in minute t of the day is lambda(t) = daily volume x shape(t). Volume grows by
+  `growth_per_month` compounded per day: v_d = v_0 (1 + g)^(d / 30).
+- Prefix cache: a request finds its prefix warm with probability p(t) = 1 - exp(-N(t) / K), where N(t) is the
+  expected number of requests of the stream in the last TTL (the window ending at t) and K the number of
+  distinct prefixes splitting the traffic. Poisson arrivals; a hit refreshes the TTL. A prefix shorter than
+  the model's minimum cacheable length is never cached.
+- Conversations: turn j re-sends the prefix P and the history H_j = (j-1)(mean input + mean output). With a
+  cache, each turn writes a breakpoint at its end; the next turn reads it when it comes within the TTL
+  (exponential think time with mean theta: probability 1 - exp(-TTL/theta)) and writes only the previous
+  output and its new input. A cold turn reads the shared prefix with probability p(t) and rewrites the
+  history.
+- Money: expected tokens per class are summed per day (and rounded to whole tokens), then priced with the
+  rates `costing.price_usage` returns for a representative request of the same price period, prompt-length
+  tier and batch flag. Prompt-length tiers apply per request by its whole prompt; for a distribution the
+  mass of requests above each threshold (closed form for the lognormal) is priced at the tier.
+- Rate limits: demand at the busiest minute of the busiest day is the 99th percentile of Poisson arrivals
+  (requests) or of the compound Poisson sum (tokens); batch traffic is outside the Messages limits and counts
+  against the batch queue instead.
+
+Floats carry the statistics; money stays Decimal from the rates to the totals.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import math
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from costplan.catalog import PriceBook, default_pricebook, load_pricebook, to_date
+from costplan.costing import price_usage
+from costplan.errors import InputError
+from costplan.ratelimits import RateTables, headroom, load_ratelimits, poisson_quantile
+from costplan.tables import ModelRecord
+from costplan.usage import Usage
+from costplan.workload import Distribution, Stream, Workload, load_workload
+
+MINUTES = 1440
+MILLION = Decimal(1_000_000)
+MONTH_DAYS = 30
+CLASSES = ("input", "output", "cache_write_5m", "cache_write_1h", "cache_read")
+# Business hours: 09:00-17:00 UTC carry 85 % of the day's traffic evenly, the other 16 hours share 15 %.
+BUSINESS_HOURS = tuple(0.85 / 8 if 9 <= h < 17 else 0.15 / 16 for h in range(24))
+MC_EXACT_LIMIT = 5000
+
+
+# --- sizes --------------------------------------------------------------------------------------------
+
+
+def _phi(x: float) -> float:
+    return 0.5 * math.erfc(-x / math.sqrt(2))
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """Tokens per request: a constant, or a lognormal fitted to a mean and a 95th percentile."""
+
+    mean: float
+    sigma: float = 0.0
+
+    @classmethod
+    def of(cls, spec: int | Distribution) -> Sizes:
+        if isinstance(spec, Distribution):
+            if spec.p95 is None or spec.p95 == spec.mean:
+                return cls(float(spec.mean))
+            z = 1.6448536269514722
+            # mean = e^(mu + s^2/2), p95 = e^(mu + z s)  =>  s^2/2 - z s + ln(p95/mean) = 0, smaller root
+            sigma = z - math.sqrt(z * z - 2 * math.log(spec.p95 / spec.mean))
+            return cls(float(spec.mean), sigma)
+        return cls(float(spec))
+
+    @property
+    def mu(self) -> float:
+        return math.log(self.mean) - self.sigma**2 / 2 if self.mean > 0 else 0.0
+
+    @property
+    def second_moment(self) -> float:
+        return self.mean**2 * math.exp(self.sigma**2)
+
+    def sample(self, rng: random.Random) -> float:
+        return rng.lognormvariate(self.mu, self.sigma) if self.sigma > 0 and self.mean > 0 else self.mean
+
+    def quantile95(self) -> float:
+        return math.exp(self.mu + 1.6448536269514722 * self.sigma) if self.sigma > 0 else self.mean
+
+    def split(self, cuts: Sequence[float]) -> list[tuple[float, float]]:
+        """(probability, E[X; X in segment]) for the segments (-inf, c1], (c1, c2], ..., (ck, inf)."""
+        if self.sigma == 0 or self.mean <= 0:
+            index = bisect.bisect_left(list(cuts), self.mean)  # X <= c stays below c
+            return [(1.0, self.mean) if i == index else (0.0, 0.0) for i in range(len(cuts) + 1)]
+        out = []
+        low_cdf, low_partial = 0.0, 0.0
+        for cut in [*cuts, math.inf]:
+            if cut == math.inf:
+                cdf, partial = 1.0, self.mean
+            elif cut <= 0:
+                cdf, partial = 0.0, 0.0
+            else:
+                z = (math.log(cut) - self.mu) / self.sigma
+                cdf, partial = _phi(z), self.mean * _phi(z - self.sigma)
+            out.append((max(cdf - low_cdf, 0.0), max(partial - low_partial, 0.0)))
+            low_cdf, low_partial = cdf, partial
+        return out
+
+
+# --- shapes and cache hits ----------------------------------------------------------------------------
+
+
+def minute_weights(shape: str | Sequence[float]) -> tuple[float, ...]:
+    """Share of the day's requests in each minute (sums to 1); hourly weights are flat within the hour."""
+    if shape == "flat":
+        hourly: Sequence[float] = (1.0,) * 24
+    elif shape == "business-hours":
+        hourly = BUSINESS_HOURS
+    else:
+        hourly = shape  # type: ignore[assignment]
+    total = float(sum(hourly))
+    return tuple(hourly[m // 60] / total / 60 for m in range(MINUTES))
+
+
+def window_sums(weights: Sequence[float], minutes: int) -> tuple[float, ...]:
+    """For each minute, the share of daily traffic in the `minutes` ending with it (the day wraps around)."""
+    out = []
+    running = sum(weights[MINUTES - minutes + 1 :]) if minutes > 1 else 0.0
+    for t in range(MINUTES):
+        running += weights[t]
+        if t - minutes >= 0:
+            running -= weights[t - minutes]
+        elif minutes > 1:
+            running -= weights[MINUTES + t - minutes]
+        out.append(running)
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class CacheCurve:
+    """Hit probability by minute for one shape, TTL and prefix count; groups identical minutes for speed."""
+
+    weights: tuple[float, ...]
+    windows: tuple[float, ...]
+    prefixes: int
+    groups: tuple[tuple[float, float], ...]  # (total weight of the group's minutes, window), one per distinct
+
+    @classmethod
+    def build(cls, shape: str | Sequence[float], ttl_minutes: int, prefixes: int) -> CacheCurve:
+        weights = minute_weights(shape)
+        windows = window_sums(weights, ttl_minutes)
+        grouped: dict[tuple[float, float], float] = {}
+        for w, n in zip(weights, windows):
+            key = (round(w, 15), round(n, 15))
+            grouped[key] = grouped.get(key, 0.0) + w
+        return cls(weights, windows, prefixes, tuple((w, n) for (_, n), w in grouped.items()))
+
+    def day_rate(self, volume: float) -> float:
+        """Traffic-weighted hit probability over the day at this daily volume."""
+        return sum(w * (1 - math.exp(-volume * n / self.prefixes)) for w, n in self.groups)
+
+    def minute_rates(self, volume: float) -> list[float]:
+        return [1 - math.exp(-volume * n / self.prefixes) for n in self.windows]
+
+
+# --- one stream's request mix ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A request variant within a turn: weight = a + b*p, where p is the prefix hit probability."""
+
+    a: float
+    b: float
+    input: float
+    write: float
+    read: float
+    user_to: Literal["input", "write"]
+
+
+@dataclass(frozen=True)
+class Turn:
+    offset: float  # prompt tokens besides the new input: prefix + history
+    kinds: tuple[Kind, ...]
+
+
+def build_turns(
+    prefix: int, user: Sizes, output: Sizes, stream: Stream, min_cache: int | None, warm: float
+) -> tuple[tuple[Turn, ...], bool]:
+    """The request variants of every turn, and whether the prefix itself is cached."""
+    cached = stream.cache is not None
+    floor = min_cache or 0
+    prefix_cached = cached and prefix > 0 and prefix >= floor
+    turns_n = stream.conversation.turns if stream.conversation else 1
+    u, o = user.mean, output.mean
+    turns = []
+    for j in range(1, turns_n + 1):
+        history = (j - 1) * (u + o)
+        conv = (
+            cached and stream.conversation is not None and prefix + history + u >= floor and (prefix + history + u) > 0
+        )
+        prev_conv = j > 1 and conv and prefix + (j - 2) * (u + o) + u >= floor
+        kinds: list[Kind] = []
+        if not conv:
+            if prefix_cached:
+                kinds += [Kind(0, 1, history, 0, prefix, "input"), Kind(1, -1, history, prefix, 0, "input")]
+            else:
+                kinds.append(Kind(1, 0, prefix + history, 0, 0, "input"))
+        else:
+            cold = 1.0
+            if prev_conv:
+                kinds.append(Kind(warm, 0, 0, o, prefix + (j - 1) * u + (j - 2) * o, "write"))
+                cold = 1 - warm
+            if prefix_cached:
+                kinds += [
+                    Kind(0, cold, 0, history, prefix, "write"),
+                    Kind(cold, -cold, 0, prefix + history, 0, "write"),
+                ]
+            else:
+                kinds.append(Kind(cold, 0, 0, prefix + history, 0, "write"))
+        turns.append(Turn(prefix + history, tuple(kinds)))
+    return tuple(turns), prefix_cached
+
+
+@dataclass(frozen=True)
+class Linear:
+    """Expected tokens per request by class as A + B*p."""
+
+    a: dict[str, float]
+    b: dict[str, float]
+
+    def at(self, p: float) -> dict[str, float]:
+        return {k: self.a[k] + self.b[k] * p for k in self.a}
+
+
+def expected_by_segment(
+    turns: Sequence[Turn], user: Sizes, output: Sizes, searches: float, thresholds: Sequence[int], ttl: str
+) -> list[Linear]:
+    """Expected tokens per request in each prompt-length segment (base, above t1, above t2, ...)."""
+    write_class = "cache_write_1h" if ttl == "1h" else "cache_write_5m"
+    segs = [
+        ({c: 0.0 for c in (*CLASSES, "searches")}, {c: 0.0 for c in (*CLASSES, "searches")})
+        for _ in range(len(thresholds) + 1)
+    ]
+    share = 1 / len(turns)
+    for turn in turns:
+        parts = user.split([t - turn.offset for t in thresholds])
+        for index, (mass, partial) in enumerate(parts):
+            if mass <= 0:
+                continue
+            a, b = segs[index]
+            for kind in turn.kinds:
+                for coef, weight in ((a, kind.a), (b, kind.b)):
+                    if weight == 0:
+                        continue
+                    scale = share * weight
+                    coef["input"] += scale * (kind.input * mass + (partial if kind.user_to == "input" else 0))
+                    coef[write_class] += scale * (kind.write * mass + (partial if kind.user_to == "write" else 0))
+                    coef["cache_read"] += scale * kind.read * mass
+            a["output"] += share * output.mean * mass
+            a["searches"] += share * searches * mass
+    return [Linear(a, b) for a, b in segs]
+
+
+def itpm_moments(turns: Sequence[Turn], user: Sizes, reads_count: bool) -> tuple[float, float, float, float]:
+    """E[X] = a1 + b1 p and E[X^2] = a2 + b2 p for the tokens one request charges against ITPM."""
+    a1 = b1 = a2 = b2 = 0.0
+    share = 1 / len(turns)
+    u1, u2 = user.mean, user.second_moment
+    for turn in turns:
+        for kind in turn.kinds:
+            c = kind.input + kind.write + (kind.read if reads_count else 0)
+            m1 = c + u1
+            m2 = c * c + 2 * c * u1 + u2
+            a1 += share * kind.a * m1
+            b1 += share * kind.b * m1
+            a2 += share * kind.a * m2
+            b2 += share * kind.b * m2
+    return a1, b1, a2, b2
+
+
+# --- the output document --------------------------------------------------------------------------------
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Tokens(_Out):
+    """Tokens per day by class, rounded to whole tokens."""
+
+    input: int
+    output: int
+    cache_write_5m: int
+    cache_write_1h: int
+    cache_read: int
+
+
+class Lifecycle(_Out):
+    deprecated: dt.date | None = None
+    retires: dt.date | None = None
+
+
+class StreamResult(_Out):
+    """One stream on the first day of the horizon, plus its horizon total."""
+
+    name: str
+    model: str = Field(description="Canonical model id.")
+    requests_per_day: float = Field(description="Requests on the first day (as_of).")
+    batch_share: float
+    prefix_tokens: int = Field(description="Tools + system tokens per request.")
+    prefix_tokens_method: str = Field(description="given, api, heuristic or cache.")
+    cache_hit_rate: float | None = Field(description="Share of requests whose prefix was read from cache.")
+    tokens_per_day: Tokens
+    web_search_requests_per_day: int
+    cost_per_day_usd: Decimal = Field(description="First day of the horizon.")
+    max_cost_per_day_usd: Decimal = Field(description="Dearest day of the horizon.")
+    cost_horizon_usd: Decimal
+    p50_cost_per_day_usd: Decimal | None = None
+    p95_cost_per_day_usd: Decimal | None = None
+    pool: str | None = Field(description="Rate-limit pool the model draws on.")
+    lifecycle: Lifecycle
+    hourly_requests: list[float] = Field(description="Requests per UTC hour on the first day (24 values).")
+    hourly_cache_hit_rate: list[float] | None = None
+
+
+class Total(_Out):
+    requests_per_day: float
+    tokens_per_day: Tokens
+    cost_per_day_usd: Decimal
+    max_cost_per_day_usd: Decimal
+    cost_horizon_usd: Decimal
+    cost_per_month_usd: Decimal = Field(description="Average day of the horizon x 30.")
+    p50_cost_per_day_usd: Decimal | None = None
+    p95_cost_per_day_usd: Decimal | None = None
+
+
+class RateLimitRow(_Out):
+    pool: str
+    pool_name: str
+    models: list[str]
+    limit: Literal["rpm", "itpm", "otpm", "batch_queue"]
+    peak_demand: int = Field(description="Demand at the busiest minute (99th percentile); queue size for batch.")
+    limit_value: int
+    headroom: float = Field(description="1 - demand/limit; negative means throttled.")
+    binding: bool = Field(description="The tightest limit of its pool.")
+    day: dt.date = Field(description="Busiest day of the horizon, whose volume was used.")
+
+
+class SpendCap(_Out):
+    tier: str
+    cap_usd: Decimal | None
+    cost_per_month_usd: Decimal
+    fits: bool
+
+
+class Binding(_Out):
+    pool: str
+    limit: str
+    headroom: float
+
+
+class Estimate(_Out):
+    """The result of `costplan estimate`; `to_dict()` is its stable JSON document."""
+
+    schema_version: Literal[1] = 1
+    name: str
+    as_of: dt.date
+    days: int
+    tier: str
+    limits_as_of: dt.date = Field(description="Date of the rate-limit tables used.")
+    pricing_version: str
+    ratelimits_version: str
+    samples: int | None = None
+    seed: int | None = None
+    streams: list[StreamResult]
+    total: Total
+    rate_limits: list[RateLimitRow]
+    binding: Binding | None
+    lowest_fitting_tier: str | None
+    spend_cap: SpendCap | None
+    warnings: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict: money and dates as strings."""
+        return self.model_dump(mode="json")
+
+
+def json_schema() -> dict[str, Any]:
+    """JSON Schema of `costplan estimate --format json` (generated from the models above)."""
+    schema = Estimate.model_json_schema(mode="serialization")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "costplan estimate"
+    return schema
+
+
+# --- the simulation -----------------------------------------------------------------------------------
+
+
+@dataclass
+class StreamPlan:
+    """Everything about one stream that does not depend on the day."""
+
+    stream: Stream
+    record: ModelRecord
+    prefix: int
+    prefix_method: str
+    user: Sizes
+    output: Sizes
+    turns: tuple[Turn, ...]
+    prefix_cached: bool
+    curve: CacheCurve | None
+    volumes: list[float]
+    hit_rates: list[float]
+    segments: dict[tuple[int, ...], list[Linear]] = field(default_factory=dict)
+
+    @property
+    def write_class(self) -> str:
+        return "cache_write_1h" if self.stream.cache and self.stream.cache.ttl == "1h" else "cache_write_5m"
+
+
+def _thresholds(record: ModelRecord, book: PriceBook, day: dt.date, speed: str) -> tuple[int, ...]:
+    period = book.period(record, day)
+    tiers = period.fast.tiers if speed == "fast" and period.fast is not None else period.tiers
+    return tuple(t.above for t in tiers)
+
+
+def _prefix_tokens(
+    workload: Workload, stream: Stream, record: ModelRecord, method: str, strict: bool, warnings: list[str]
+) -> tuple[int, str]:
+    """Tools + system tokens, counting prompt files and tool definitions with the token counter."""
+    total, methods = 0, []
+    if stream.system_tokens is not None:
+        total += stream.system_tokens
+        methods.append("given")
+    texts = []
+    path = workload.prompt_path(stream)
+    if path is not None:
+        try:
+            texts.append(("system_prompt", path.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(
+                f"stream {stream.name}: cannot read prompt file {path}: {exc}", fix="check the file"
+            ) from None
+    if isinstance(stream.tools, int):
+        total += stream.tools
+        methods.append("given")
+    elif isinstance(stream.tools, list) and stream.tools:
+        import json
+
+        texts.append(("tools", json.dumps(stream.tools, sort_keys=True)))
+        warnings.append(
+            f"stream {stream.name}: tools counted from their JSON definitions; the hidden tool-use system prompt "
+            "(about 300-700 tokens by model) is not included; give `tools: N` from count_tokens to include it"
+        )
+    for label, text in texts:
+        from costplan.tokens import count_text  # lazy: only prompt files pay for the counter (and the SDK)
+
+        counted = count_text(text, model=record.id, method=method, strict=strict)
+        total += int(counted.input_tokens)
+        methods.append(str(counted.method))
+        if getattr(counted, "warning", None):
+            warnings.append(f"stream {stream.name}: {label}: {counted.warning}")
+    kinds = sorted(set(methods)) or ["given"]
+    return total, "+".join(kinds)
+
+
+def _plan(
+    workload: Workload,
+    stream: Stream,
+    book: PriceBook,
+    as_of: dt.date,
+    days: int,
+    method: str,
+    strict: bool,
+    curves: dict[tuple, CacheCurve],
+    warnings: list[str],
+) -> StreamPlan:
+    record = book.resolve(stream.model, as_of)
+    prefix, prefix_method = _prefix_tokens(workload, stream, record, method, strict, warnings)
+    user, output = Sizes.of(stream.input_tokens), Sizes.of(stream.output_tokens)
+    ttl_minutes = stream.cache.minutes if stream.cache else 5
+    warm = 0.0
+    if stream.conversation is not None:
+        think = stream.conversation.think_time
+        warm = 1.0 if think == 0 else 1 - math.exp(-ttl_minutes * 60 / think)
+    min_cache = record.min_cacheable_tokens
+    turns, prefix_cached = build_turns(prefix, user, output, stream, min_cache, warm)
+    if stream.cache is not None:
+        if min_cache is None:
+            warnings.append(
+                f"stream {stream.name}: the minimum cacheable length of {record.id} is not published; "
+                f"assumed the {prefix:,}-token prefix is cached"
+            )
+        elif not prefix_cached:
+            what = "the conversation history once it is long enough" if stream.conversation else "nothing"
+            warnings.append(
+                f"stream {stream.name}: prefix of {prefix:,} tokens is below the {min_cache:,}-token minimum "
+                f"cacheable length of {record.id}: it is never cached ({what} is)"
+            )
+        if stream.batch > 0:
+            warnings.append(f"stream {stream.name}: cache hits inside batches are best-effort; assumed as for Messages")
+    growth = (1 + stream.growth_per_month) ** (1 / MONTH_DAYS)
+    volumes = [stream.daily_requests * growth**d for d in range(days)]
+    curve = None
+    hit_rates = [0.0] * days
+    if prefix_cached and stream.cache is not None:
+        key = (
+            tuple(stream.shape) if isinstance(stream.shape, list) else stream.shape,
+            ttl_minutes,
+            stream.cache.prefixes,
+        )
+        curve = curves.get(key)
+        if curve is None:
+            curve = curves[key] = CacheCurve.build(stream.shape, ttl_minutes, stream.cache.prefixes)
+        hit_rates = [curve.day_rate(v) for v in volumes]
+    return StreamPlan(
+        stream, record, prefix, prefix_method, user, output, turns, prefix_cached, curve, volumes, hit_rates
+    )
+
+
+@dataclass
+class _RateCache:
+    """Rates from `price_usage` per (period, segment, batch), so pricing costs a handful of calls."""
+
+    book: PriceBook
+    rates: dict[tuple, tuple[dict[str, Decimal], Decimal, tuple[str, ...]]] = field(default_factory=dict)
+
+    def get(
+        self, plan: StreamPlan, day: dt.date, thresholds: tuple[int, ...], segment: int, batch: bool
+    ) -> tuple[dict[str, Decimal], Decimal, tuple[str, ...]]:
+        period = self.book.period(plan.record, day)
+        retired = plan.record.retires is not None and day >= plan.record.retires
+        key = (plan.record.id, period.since, retired, segment, batch, plan.stream.speed, plan.stream.inference_geo)
+        found = self.rates.get(key)
+        if found is not None:
+            return found
+        prompt = 3 if segment == 0 else thresholds[segment - 1] + 1
+        cache_tokens = {"cache_write_5m": 0, "cache_write_1h": 0, "cache_read": 0}
+        if plan.stream.cache is not None:
+            cache_tokens[plan.write_class] = 1
+            cache_tokens["cache_read"] = 1
+        usage = Usage(
+            input_tokens=prompt - sum(cache_tokens.values()),
+            output_tokens=1,
+            web_search_requests=1 if plan.stream.web_searches else 0,
+            inference_geo=plan.stream.inference_geo,
+            speed=plan.stream.speed,
+            **cache_tokens,
+        )
+        cost = price_usage(usage, plan.record, day, batch=batch, book=self.book)
+        expected = None if segment == 0 else thresholds[segment - 1]
+        if cost.tier_above != expected:  # pragma: no cover - guards the representative-request trick
+            raise AssertionError(f"tier mismatch for {plan.record.id}: {cost.tier_above} != {expected}")
+        found = (dict(cost.rates), cost.fees.get("web_search", Decimal(0)), cost.notes)
+        self.rates[key] = found
+        return found
+
+
+def _day_cost(
+    plan: StreamPlan, d: int, day: dt.date, book: PriceBook, rates: _RateCache, notes: set[str]
+) -> tuple[Decimal, dict[str, int], int, list[tuple[float, int]]]:
+    """Cost of day d, its whole tokens by class, web searches, and (share, segment) of requests by tier."""
+    stream = plan.stream
+    thresholds = _thresholds(plan.record, book, day, stream.speed)
+    segs = plan.segments.get(thresholds)
+    if segs is None:
+        segs = plan.segments[thresholds] = expected_by_segment(
+            plan.turns,
+            plan.user,
+            plan.output,
+            stream.web_searches,
+            thresholds,
+            stream.cache.ttl if stream.cache else "5m",
+        )
+    volume, p = plan.volumes[d], plan.hit_rates[d]
+    total = Decimal(0)
+    tokens = {c: 0 for c in CLASSES}
+    searches = 0
+    for batch, share in ((False, 1 - stream.batch), (True, stream.batch)):
+        if share <= 0:
+            continue
+        for index, linear in enumerate(segs):
+            expected = linear.at(p)
+            counts = {c: round(volume * share * expected[c]) for c in CLASSES}
+            n_search = round(volume * share * expected["searches"])
+            if not any(counts.values()) and not n_search:
+                continue
+            rate, fee, found = rates.get(plan, day, thresholds, index, batch)
+            notes.update(found)
+            for c in CLASSES:
+                tokens[c] += counts[c]
+                total += counts[c] * rate[c] / MILLION
+            total += n_search * fee
+            searches += n_search
+    return total, tokens, searches, []
+
+
+def _decimal(value: float) -> Decimal:
+    return Decimal(f"{value:.6f}")
+
+
+def _quantiles(values: list[float]) -> tuple[Decimal, Decimal]:
+    ordered = sorted(values)
+
+    def q(p: float) -> float:
+        pos = p * (len(ordered) - 1)
+        lo = math.floor(pos)
+        hi = min(lo + 1, len(ordered) - 1)
+        return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+
+    return _decimal(q(0.5)), _decimal(q(0.95))
+
+
+def _poisson(rng: random.Random, lam: float) -> int:
+    if lam <= 0:
+        return 0
+    if lam < 30:
+        limit, k, prod = math.exp(-lam), 0, rng.random()
+        while prod > limit:
+            k += 1
+            prod *= rng.random()
+        return k
+    return max(0, round(rng.gauss(lam, math.sqrt(lam))))
+
+
+def sample_day_costs(
+    plan: StreamPlan, day: dt.date, book: PriceBook, rates: _RateCache, samples: int, rng: random.Random
+) -> list[float]:
+    """Monte Carlo of the first day's cost: Poisson volume, per-request sizes, hits and batch draws.
+
+    Up to MC_EXACT_LIMIT requests a day every request is drawn; above it the day's cost is the sum of n
+    draws by the central limit theorem (mean and variance from a pilot of MC_EXACT_LIMIT drawn requests).
+    """
+    stream = plan.stream
+    thresholds = _thresholds(plan.record, book, day, stream.speed)
+    float_rates: dict[tuple[int, bool], tuple[dict[str, float], float]] = {}
+    for index in range(len(thresholds) + 1):
+        for batch in (False, True):
+            if (batch and stream.batch <= 0) or (not batch and stream.batch >= 1):
+                continue
+            rate, fee, _ = rates.get(plan, day, thresholds, index, batch)
+            float_rates[(index, batch)] = ({c: float(v) / 1e6 for c, v in rate.items()}, float(fee))
+    minute_rates = plan.curve.minute_rates(plan.volumes[0]) if plan.curve else None
+    cumulative = []
+    if minute_rates:
+        acc = 0.0
+        for w in plan.curve.weights:
+            acc += w
+            cumulative.append(acc)
+    write_class = plan.write_class
+
+    def one(r: random.Random) -> float:
+        turn = plan.turns[r.randrange(len(plan.turns))]
+        user = plan.user.sample(r)
+        out = plan.output.sample(r)
+        p = 0.0
+        if minute_rates:
+            p = minute_rates[min(bisect.bisect_left(cumulative, r.random() * cumulative[-1]), MINUTES - 1)]
+        pick, acc, chosen = r.random(), 0.0, turn.kinds[-1]
+        for kind in turn.kinds:
+            acc += kind.a + kind.b * p
+            if pick < acc:
+                chosen = kind
+                break
+        batch = r.random() < stream.batch
+        segment = bisect.bisect_left(thresholds, turn.offset + user)
+        rate, fee = float_rates[(segment, batch)]
+        cost = out * rate["output"] + chosen.read * rate["cache_read"]
+        cost += (chosen.input + (user if chosen.user_to == "input" else 0)) * rate["input"]
+        cost += (chosen.write + (user if chosen.user_to == "write" else 0)) * rate[write_class]
+        return cost + stream.web_searches * fee
+
+    lam = plan.volumes[0]
+    pilot: tuple[float, float] | None = None
+    results = []
+    for _ in range(samples):
+        n = _poisson(rng, lam)
+        if n <= MC_EXACT_LIMIT:
+            results.append(sum(one(rng) for _ in range(n)))
+            continue
+        if pilot is None:
+            draws = [one(rng) for _ in range(MC_EXACT_LIMIT)]
+            mean = sum(draws) / len(draws)
+            var = sum((x - mean) ** 2 for x in draws) / (len(draws) - 1)
+            pilot = (mean, math.sqrt(var))
+        results.append(n * pilot[0] + math.sqrt(n) * pilot[1] * rng.gauss(0, 1))
+    return results
+
+
+# --- rate limits --------------------------------------------------------------------------------------
+
+
+@dataclass
+class _PoolDemand:
+    pool_id: str
+    name: str
+    models: list[str]
+    reads_count: bool
+    plans: list[StreamPlan] = field(default_factory=list)
+
+
+def _pool_demand(group: _PoolDemand, otpm_basis: str) -> dict[str, tuple[int, dt.date]]:
+    """Peak demand per limit at the busiest minute of each stream's busiest day."""
+    lam = [0.0] * MINUTES
+    in1 = [0.0] * MINUTES
+    in2 = [0.0] * MINUTES
+    out1 = [0.0] * MINUTES
+    out2 = [0.0] * MINUTES
+    peak_day = 0
+    for plan in group.plans:
+        stream = plan.stream
+        d = max(range(len(plan.volumes)), key=plan.volumes.__getitem__)
+        peak_day = max(peak_day, d)
+        volume = plan.volumes[d] * (1 - stream.batch)
+        if volume <= 0:
+            continue
+        weights = minute_weights(stream.shape)
+        ps = plan.curve.minute_rates(plan.volumes[d]) if plan.curve else [0.0] * MINUTES
+        a1, b1, a2, b2 = itpm_moments(plan.turns, plan.user, group.reads_count)
+        if otpm_basis == "max_tokens" and stream.max_tokens:
+            o1, o2 = float(stream.max_tokens), float(stream.max_tokens) ** 2
+        else:
+            o1, o2 = plan.output.mean, plan.output.second_moment
+        for t in range(MINUTES):
+            rate = volume * weights[t]
+            lam[t] += rate
+            in1[t] += rate * (a1 + b1 * ps[t])
+            in2[t] += rate * (a2 + b2 * ps[t])
+            out1[t] += rate * o1
+            out2[t] += rate * o2
+    quantiles: dict[float, int] = {}
+
+    def tokens(t: int, m1: list[float], m2: list[float]) -> float:
+        if lam[t] <= 0:
+            return 0.0
+        key = round(lam[t], 9)
+        nq = quantiles.get(key)
+        if nq is None:
+            nq = quantiles[key] = poisson_quantile(lam[t])
+        return lam[t] * (m1[t] / lam[t]) + max(nq - lam[t], 0.0) * math.sqrt(m2[t] / lam[t])
+
+    rpm = poisson_quantile(max(lam))
+    itpm = max(tokens(t, in1, in2) for t in range(MINUTES))
+    otpm = max(tokens(t, out1, out2) for t in range(MINUTES))
+    return {"rpm": (rpm, peak_day), "itpm": (math.ceil(itpm), peak_day), "otpm": (math.ceil(otpm), peak_day)}
+
+
+def _rate_limits(
+    plans: list[StreamPlan],
+    workload: Workload,
+    tier: str,
+    tables: RateTables,
+    limits_day: dt.date,
+    as_of: dt.date,
+    monthly: Decimal,
+    warnings: list[str],
+) -> tuple[list[RateLimitRow], Binding | None, str | None, SpendCap | None, dict[str, str | None]]:
+    groups: dict[str, _PoolDemand] = {}
+    pool_of_stream: dict[str, str | None] = {}
+    for plan in plans:
+        record = plan.record
+        names = {record.id, *record.aliases}
+        custom_key = next((n for n in workload.limits if n in names), None)
+        pool = tables.pool_of(record.id, record.aliases, limits_day)
+        if pool is not None:
+            group = groups.setdefault(pool.id, _PoolDemand(pool.id, pool.name, [], pool.cache_reads_count))
+        elif custom_key is not None:
+            group = groups.setdefault(custom_key, _PoolDemand(custom_key, f"{record.id} (own limits)", [], False))
+        else:
+            warnings.append(
+                f"stream {plan.stream.name}: no published rate limits for {record.id}; headroom not computed "
+                "(give them under `limits:` by model id)"
+            )
+            pool_of_stream[plan.stream.name] = None
+            continue
+        pool_of_stream[plan.stream.name] = group.pool_id
+        group.plans.append(plan)
+        if record.id not in group.models:
+            group.models.append(record.id)
+    basis = tables.otpm_basis(limits_day)
+    if basis == "max_tokens":
+        warnings.append(
+            f"OTPM on {limits_day} was estimated from max_tokens (rule before 2026-02-19); used where given"
+        )
+    demand = {pid: _pool_demand(g, basis) for pid, g in groups.items()}
+    batch_requests = max(
+        (sum(p.volumes[d] * p.stream.batch for p in plans) for d in range(len(plans[0].volumes))), default=0.0
+    )
+    batch_peak_day = max(range(len(plans[0].volumes)), key=lambda d: sum(p.volumes[d] * p.stream.batch for p in plans))
+
+    def limits_for(group: _PoolDemand, name: str):
+        custom = workload.limits.get(group.pool_id) or next(
+            (workload.limits[m] for m in group.models if m in workload.limits), None
+        )
+        if custom is None:
+            for plan in group.plans:
+                for alias in plan.record.aliases:
+                    if alias in workload.limits:
+                        custom = workload.limits[alias]
+        if custom is not None:
+            return custom
+        pool = tables.pool(group.pool_id)
+        return tables.limits(pool, name, limits_day) if pool is not None and name != "custom" else None
+
+    def rows_for(name: str) -> list[RateLimitRow]:
+        rows: list[RateLimitRow] = []
+        for pid, group in groups.items():
+            limits = limits_for(group, name)
+            if limits is None:
+                continue
+            for limit in ("rpm", "itpm", "otpm"):
+                peak, d = demand[pid][limit]
+                value = getattr(limits, limit)
+                rows.append(
+                    RateLimitRow(
+                        pool=pid,
+                        pool_name=group.name,
+                        models=list(group.models),
+                        limit=limit,
+                        peak_demand=peak,
+                        limit_value=value,
+                        headroom=round(headroom(peak, value), 4),
+                        binding=False,
+                        day=as_of + dt.timedelta(days=d),
+                    )
+                )
+        if batch_requests > 0:
+            queue = workload.batch_queue_limit
+            if queue is None and name != "custom":
+                found = tables.batch(name, limits_day)
+                queue = found.queue if found else None
+            if queue is not None:
+                peak = math.ceil(batch_requests)
+                rows.append(
+                    RateLimitRow(
+                        pool="batch",
+                        pool_name="Message Batches (all models)",
+                        models=sorted({p.record.id for p in plans if p.stream.batch > 0}),
+                        limit="batch_queue",
+                        peak_demand=peak,
+                        limit_value=queue,
+                        headroom=round(headroom(peak, queue), 4),
+                        binding=False,
+                        day=as_of + dt.timedelta(days=batch_peak_day),
+                    )
+                )
+        return rows
+
+    rows = rows_for(tier)
+    for pid in {r.pool for r in rows}:
+        mine = [r for r in rows if r.pool == pid]
+        min(mine, key=lambda r: r.headroom).binding = True
+    for pid, group in groups.items():
+        if not any(r.pool == pid for r in rows):
+            warnings.append(f"no {tier} limits for pool {group.name}; give them under `limits:`")
+    binding = None
+    if rows:
+        worst = min(rows, key=lambda r: r.headroom)
+        binding = Binding(pool=worst.pool, limit=worst.limit, headroom=worst.headroom)
+        for row in rows:
+            if row.headroom < 0:
+                warnings.append(
+                    f"{row.pool} {row.limit}: peak demand {row.peak_demand:,} exceeds the {tier} limit "
+                    f"{row.limit_value:,}: requests will be throttled at the busiest minute"
+                )
+    scheme = tables.scheme(max(as_of, tables.first_day))
+    lowest = None
+    for name in scheme.tiers:
+        candidate = rows_for(name)
+        cap = tables.spend_cap(name, limits_day)
+        if all(r.headroom >= 0 for r in candidate) and (cap is None or monthly <= cap):
+            lowest = name
+            break
+    if lowest is None:
+        warnings.append(f"no {scheme.name} tier ({', '.join(scheme.tiers)}) fits this workload; ask for custom limits")
+    spend = None
+    if tier != "custom":
+        cap = tables.spend_cap(tier, limits_day)
+        spend = SpendCap(tier=tier, cap_usd=cap, cost_per_month_usd=monthly, fits=cap is None or monthly <= cap)
+        if not spend.fits:
+            warnings.append(
+                f"a month costs about ${monthly:,.2f}, above the ${cap:,} monthly spend cap of tier {tier}: "
+                "usage would pause until the 1st of the next month"
+            )
+    return rows, binding, lowest, spend, pool_of_stream
+
+
+# --- entry point --------------------------------------------------------------------------------------
+
+
+def _resolve_tier(
+    workload: Workload, tier: str | None, tables: RateTables, as_of: dt.date, warnings: list[str]
+) -> tuple[str, dt.date]:
+    """(tier name, date of the limit tables to use) with the scheme change handled as documented."""
+    name = str(tier).strip().lower() if tier is not None else workload.tier
+    limits_day = as_of
+    if as_of < tables.first_day:
+        warnings.append(f"rate-limit tables start on {tables.first_day}; used that copy for {as_of}")
+        limits_day = tables.first_day
+    in_force = tables.scheme(limits_day)
+    if name is None:
+        name = in_force.tiers[0]
+        warnings.append(f"no tier given; headroom shown for tier {name} (set `tier:` or --tier)")
+    if name == "custom":
+        return name, limits_day
+    scheme = tables.scheme_of_tier(name)
+    if scheme is None:
+        known = sorted({t for s in tables.table.schemes for t in s.tiers})
+        raise InputError(f"unknown tier `{name}`", fix=f"use one of {', '.join(known)} or custom")
+    if scheme.name != in_force.name:
+        if scheme.since < in_force.since:
+            limits_day = tables.last_day_of(scheme)
+            warnings.append(
+                f"tier {name} is from the {scheme.name} scheme, replaced on {in_force.since}; headroom uses its "
+                f"last published limits ({limits_day}), a floor for your current ones (no organization got lower "
+                f"limits); use {', '.join(in_force.tiers)}"
+            )
+        else:
+            limits_day = scheme.since
+            warnings.append(
+                f"tier {name} did not exist on {as_of} (the {scheme.name} scheme starts {scheme.since}); "
+                f"used its first published limits"
+            )
+    return name, limits_day
+
+
+def estimate(
+    workload_or_path: Workload | str | Path,
+    *,
+    as_of: dt.date | str | None = None,
+    tier: str | int | None = None,
+    days: int | None = None,
+    samples: int | None = None,
+    seed: int | None = 0,
+    method: str = "auto",
+    strict: bool = False,
+    pricing: PriceBook | str | Path | Sequence[str | Path] | None = None,
+    ratelimits: RateTables | None = None,
+) -> Estimate:
+    """Daily and horizon cost per stream and in total, cache hit rates, and rate-limit headroom.
+
+    `as_of`, `tier` and `days` override the workload file; `samples` adds Monte Carlo P50/P95 of the first
+    day's cost (reproducible with `seed`); `method` and `strict` go to the token counter for prompt files;
+    `pricing` is a PriceBook or overlay file(s) on top of the shipped prices.
+    """
+    workload = workload_or_path if isinstance(workload_or_path, Workload) else load_workload(workload_or_path)
+    if isinstance(pricing, PriceBook):
+        book = pricing
+    elif pricing is None:
+        book = default_pricebook()
+    else:
+        book = load_pricebook([pricing] if isinstance(pricing, (str, Path)) else list(pricing))
+    tables = ratelimits or load_ratelimits()
+    day0 = to_date(as_of) if as_of is not None else (workload.as_of or to_date(None))
+    horizon = days if days is not None else workload.days
+    if horizon < 1:
+        raise InputError(f"days must be at least 1, got {horizon}", fix="pass --days 30")
+    if samples is not None and samples < 2:
+        raise InputError(f"samples must be at least 2, got {samples}", fix="pass --samples 200")
+    if method not in ("auto", "api", "heuristic"):
+        raise InputError(f"unknown counting method `{method}`", fix="use auto, api or heuristic")
+    warnings: list[str] = []
+    tier_name, limits_day = _resolve_tier(workload, None if tier is None else str(tier), tables, day0, warnings)
+    curves: dict[tuple, CacheCurve] = {}
+    plans = [_plan(workload, s, book, day0, horizon, method, strict, curves, warnings) for s in workload.streams]
+    rates = _RateCache(book)
+    notes: set[str] = set()
+    end = day0 + dt.timedelta(days=horizon - 1)
+    results: list[StreamResult] = []
+    daily_totals = [Decimal(0)] * horizon
+    total_tokens = {c: 0 for c in CLASSES}
+    mc_totals: list[float] | None = [0.0] * samples if samples else None
+    rng = random.Random(seed)
+    for plan in plans:
+        record, stream = plan.record, plan.stream
+        _lifecycle_warnings(plan, book, day0, end, warnings)
+        costs: list[Decimal] = []
+        first_tokens: dict[str, int] = {}
+        first_searches = 0
+        for d in range(horizon):
+            day = day0 + dt.timedelta(days=d)
+            cost, tokens, searches, _ = _day_cost(plan, d, day, book, rates, notes)
+            costs.append(cost)
+            daily_totals[d] += cost
+            if d == 0:
+                first_tokens, first_searches = tokens, searches
+        _tier_warnings(plan, book, day0, warnings)
+        for c in CLASSES:
+            total_tokens[c] += first_tokens[c]
+        p50 = p95 = None
+        if samples:
+            draws = sample_day_costs(plan, day0, book, rates, samples, rng)
+            p50, p95 = _quantiles(draws)
+            mc_totals = [a + b for a, b in zip(mc_totals, draws)]
+        weights = minute_weights(stream.shape)
+        hourly = [round(plan.volumes[0] * sum(weights[h * 60 : h * 60 + 60]), 3) for h in range(24)]
+        hourly_hits = None
+        if plan.curve is not None:
+            minute = plan.curve.minute_rates(plan.volumes[0])
+            hourly_hits = [
+                round(
+                    sum(weights[t] * minute[t] for t in range(h * 60, h * 60 + 60))
+                    / max(sum(weights[h * 60 : h * 60 + 60]), 1e-300),
+                    4,
+                )
+                for h in range(24)
+            ]
+        results.append(
+            StreamResult(
+                name=stream.name,
+                model=record.id,
+                requests_per_day=round(plan.volumes[0], 3),
+                batch_share=stream.batch,
+                prefix_tokens=plan.prefix,
+                prefix_tokens_method=plan.prefix_method,
+                cache_hit_rate=round(plan.hit_rates[0], 4) if stream.cache is not None else None,
+                tokens_per_day=Tokens(**first_tokens),
+                web_search_requests_per_day=first_searches,
+                cost_per_day_usd=costs[0],
+                max_cost_per_day_usd=max(costs),
+                cost_horizon_usd=sum(costs, Decimal(0)),
+                p50_cost_per_day_usd=p50,
+                p95_cost_per_day_usd=p95,
+                pool=None,
+                lifecycle=Lifecycle(deprecated=record.deprecated, retires=record.retires),
+                hourly_requests=hourly,
+                hourly_cache_hit_rate=hourly_hits,
+            )
+        )
+    horizon_total = sum(daily_totals, Decimal(0))
+    monthly = horizon_total * MONTH_DAYS / horizon
+    if monthly != monthly.quantize(Decimal("0.000001")) and len(str(monthly)) > 30:
+        monthly = monthly.quantize(Decimal("0.000001"))
+    total_p50 = total_p95 = None
+    if mc_totals is not None:
+        total_p50, total_p95 = _quantiles(mc_totals)
+    total = Total(
+        requests_per_day=round(sum(p.volumes[0] for p in plans), 3),
+        tokens_per_day=Tokens(**total_tokens),
+        cost_per_day_usd=daily_totals[0],
+        max_cost_per_day_usd=max(daily_totals),
+        cost_horizon_usd=horizon_total,
+        cost_per_month_usd=monthly,
+        p50_cost_per_day_usd=total_p50,
+        p95_cost_per_day_usd=total_p95,
+    )
+    rows, binding, lowest, spend, pools = _rate_limits(
+        plans, workload, tier_name, tables, limits_day, day0, monthly, warnings
+    )
+    for result in results:
+        result.pool = pools.get(result.name)
+    warnings.extend(sorted(n for n in notes if "retired" not in n))
+    return Estimate(
+        name=workload.name,
+        as_of=day0,
+        days=horizon,
+        tier=tier_name,
+        limits_as_of=limits_day,
+        pricing_version=book.version,
+        ratelimits_version=tables.version,
+        samples=samples,
+        seed=seed if samples else None,
+        streams=results,
+        total=total,
+        rate_limits=rows,
+        binding=binding,
+        lowest_fitting_tier=lowest,
+        spend_cap=spend,
+        warnings=list(dict.fromkeys(warnings)),
+    )
+
+
+def _lifecycle_warnings(plan: StreamPlan, book: PriceBook, start: dt.date, end: dt.date, warnings: list[str]) -> None:
+    """Retirement, deprecation and price changes that fall inside the horizon."""
+    record, name = plan.record, plan.stream.name
+    if record.retires is not None:
+        if record.retires <= start:
+            warnings.append(
+                f"stream {name}: {record.id} retired on {record.retires}; requests to it fail (priced at its last rates)"
+            )
+        elif record.retires <= end:
+            day = (record.retires - start).days + 1
+            warnings.append(
+                f"stream {name}: {record.id} retires on {record.retires} (day {day} of the horizon); requests "
+                "from then on fail; the horizon prices them at its last rates as a stand-in for a replacement"
+            )
+    if (
+        record.deprecated is not None
+        and record.deprecated <= end
+        and (record.retires is None or record.retires > start)
+    ):
+        when = "is deprecated since" if record.deprecated <= start else "is deprecated on"
+        warnings.append(f"stream {name}: {record.id} {when} {record.deprecated}")
+    if record.released is not None and record.released > start:
+        warnings.append(f"stream {name}: {record.id} is released only on {record.released}")
+    for since in book.change_dates(record):
+        if start < since <= end:
+            old, new = book.period(record, since - dt.timedelta(days=1)), book.period(record, since)
+            warnings.append(
+                f"stream {name}: prices of {record.id} change on {since} (input ${old.prices.input} -> "
+                f"${new.prices.input}, output ${old.prices.output} -> ${new.prices.output} per MTok"
+                f"{', tiers change' if old.tiers != new.tiers else ''}); applied from that day"
+            )
+
+
+def _tier_warnings(plan: StreamPlan, book: PriceBook, day: dt.date, warnings: list[str]) -> None:
+    """Requests past a prompt-length tier or the context window."""
+    stream, record = plan.stream, plan.record
+    thresholds = _thresholds(record, book, day, stream.speed)
+    last = plan.turns[-1]
+    if thresholds:
+        share = 0.0
+        for turn in plan.turns:
+            parts = plan.user.split([t - turn.offset for t in thresholds])
+            share += sum(m for m, _ in parts[1:]) / len(plan.turns)
+        if share > 0.0005:
+            warnings.append(
+                f"stream {stream.name}: {share:.1%} of requests have prompts over {thresholds[0]:,} tokens and "
+                f"are billed at {record.id}'s higher prompt-length rates"
+            )
+    biggest = last.offset + plan.user.quantile95() + plan.output.mean
+    if record.context_window and biggest > record.context_window:
+        warnings.append(
+            f"stream {stream.name}: the largest requests (~{biggest:,.0f} tokens at p95) exceed the "
+            f"{record.context_window:,}-token context window of {record.id}"
+        )
