@@ -26,6 +26,9 @@ _EXPORTS = {
     "Estimate": "costplan.simulate",
     "load_workload": "costplan.workload",
     "InputError": "costplan.errors",
+    "count_tokens": "costplan.tokens",
+    "count_many": "costplan.tokens",
+    "TokenCount": "costplan.tokens",
     "UnknownModelError": "costplan.errors",
     "UnpricedModelError": "costplan.errors",
 }

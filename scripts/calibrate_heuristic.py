@@ -25,7 +25,6 @@ import hashlib
 import json
 import math
 import re
-import statistics
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -55,7 +54,9 @@ ASSUMED = {
 
 
 def truth(usage: dict) -> int:
-    return sum(int(usage.get(k) or 0) for k in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"))
+    return sum(
+        int(usage.get(k) or 0) for k in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+    )
 
 
 def load(path: Path) -> list[dict]:
@@ -176,6 +177,7 @@ def report(rows: list[dict], w: dict[str, float], title: str) -> None:
 def oof_ratios(rows: list[dict], names: list[str], folds: int = 5) -> list[float]:
     ratios = []
     for k in range(folds):
+
         def fold(r: dict) -> int:
             return hashlib.sha256(r["group"].encode()).digest()[1] % folds
 
@@ -208,8 +210,11 @@ def main() -> None:
     if not args.data.is_file():
         sys.exit(f"calibration data not found: {args.data} (pass --data)")
     rows = load(args.data)
-    names = [n for n in [*STRUCTURE, *(f"text.{f}" for f in FEATURES), *(f"json.{f}" for f in FEATURES)]
-             if n not in FROZEN and n not in ASSUMED]
+    names = [
+        n
+        for n in [*STRUCTURE, *(f"text.{f}" for f in FEATURES), *(f"json.{f}" for f in FEATURES)]
+        if n not in FROZEN and n not in ASSUMED
+    ]
     print(f"{len(rows)} tier-A requests; error = max(0, |estimate - true| - {TOLERANCE}) / true")
     if not args.fit:
         report(rows, load_facts().file.weights, "shipped weights, all tier-A requests")

@@ -224,9 +224,7 @@ class _Walker:
             return
         formula = "patch28" if self.on >= self.facts.file.images.patch28_since else "area750"
         cap = tier.max_tokens if formula == "patch28" else tier.area750_max_tokens
-        self.out.fixed += image_tokens(
-            size.width, size.height, formula=formula, max_edge=tier.max_edge, max_tokens=cap
-        )
+        self.out.fixed += image_tokens(size.width, size.height, formula=formula, max_edge=tier.max_edge, max_tokens=cap)
 
     def document(self, block: Mapping[str, Any]) -> None:
         source = block.get("source")

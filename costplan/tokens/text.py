@@ -97,8 +97,23 @@ def text_counts(text: str) -> TextCounts:
         cls = chunk.translate(_TABLE) if ascii_only else chunk.translate(_TABLE, _CONTINUATION)
         _add_chunk(totals, cls, ascii_only)
     wide4 = 0 if ascii_only else len(raw) - len(raw.translate(None, _LEAD4))
-    (chars, words, letters, camel, digits, digit_runs, punct, punct_runs, spaces, loose, space_runs, newlines,
-     newline_runs, wide2, wide3) = totals
+    (
+        chars,
+        words,
+        letters,
+        camel,
+        digits,
+        digit_runs,
+        punct,
+        punct_runs,
+        spaces,
+        loose,
+        space_runs,
+        newlines,
+        newline_runs,
+        wide2,
+        wide3,
+    ) = totals
     return TextCounts(
         chars=chars,
         words=words,
