@@ -61,6 +61,7 @@ class PriceBook:
     origin: tuple[str, ...] = ()
     _names: dict[str, ModelRecord] = field(init=False, repr=False, compare=False)
     _since: dict[str, list[dt.date]] = field(init=False, repr=False, compare=False)
+    cache: dict = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         names: dict[str, ModelRecord] = {}
@@ -70,6 +71,8 @@ class PriceBook:
                 names.setdefault(name.lower(), record)
         object.__setattr__(self, "_names", names)
         object.__setattr__(self, "_since", {m.id: [p.since for p in m.periods] for m in self.table.models})
+        # Values derived from this immutable book, keyed by what they depend on (the price hot path's cache).
+        object.__setattr__(self, "cache", {})
 
     @property
     def version(self) -> str:
@@ -149,8 +152,14 @@ def _load(extra: tuple[str, ...]) -> PriceBook:
     return PriceBook(table, origin=extra)
 
 
+@functools.cache
 def default_pricebook() -> PriceBook:
-    """The book `cost()` and friends use when none is passed: shipped tables plus `COSTPLAN_PRICING`."""
+    """The book `cost()` and friends use when none is passed: shipped tables plus `COSTPLAN_PRICING`.
+
+    The variable is read once, when prices are first needed, like a client reading its API key: reading the
+    environment on every call would cost as much as pricing the request. To change it in a running process,
+    pass `pricing=load_pricebook(...)` or call `default_pricebook.cache_clear()`.
+    """
     return _load(tuple(str(p) for p in overlay_paths()) if os.environ.get("COSTPLAN_PRICING") else ())
 
 

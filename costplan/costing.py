@@ -9,7 +9,7 @@ All arithmetic is `Decimal`, so the total is exact; rounding is only for display
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -17,31 +17,29 @@ from costplan.catalog import PriceBook, default_pricebook, to_date
 from costplan.errors import InputError
 from costplan.report import money
 from costplan.tables import ModelRecord, Period, PriceSet, Tier
-from costplan.usage import Usage, read_usage
+from costplan.usage import Usage, parse_usage, read_usage
 
 MILLION = Decimal(1_000_000)
 THOUSAND = Decimal(1000)
 ONE = Decimal(1)
 ZERO = Decimal(0)
 TOKEN_CLASSES = ("input", "output", "cache_write_5m", "cache_write_1h", "cache_read")
-_USAGE_FIELD = {
-    "input": "input_tokens",
-    "output": "output_tokens",
-    "cache_write_5m": "cache_write_5m",
-    "cache_write_1h": "cache_write_1h",
-    "cache_read": "cache_read",
-}
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Cost:
-    """What one usage cost, and every choice that went into it."""
+    """What one usage cost, and every choice that went into it.
+
+    Amounts are kept as tuples in `TOKEN_CLASSES` order and shown as dicts on demand, because millions of
+    these are made when a log is priced and most are only summed (for the same reason it is not frozen:
+    treat it as a value).
+    """
 
     total: Decimal
-    by_class: dict[str, Decimal]
+    parts: tuple[int, ...] | tuple[Decimal, ...]  # USD per class; ints are exact pico-dollars (1e-12 USD)
+    counts: tuple[int, ...]
+    unit_rates: tuple[Decimal, ...]
     fees: dict[str, Decimal]
-    tokens: dict[str, int]
-    rates: dict[str, Decimal]
     model: str
     date: dt.date
     period_since: dt.date
@@ -52,7 +50,28 @@ class Cost:
     multiplier: Decimal
     pricing_version: str
     confidence: str
-    notes: tuple[str, ...] = field(default=())
+    notes: tuple[str, ...] = ()
+
+    @property
+    def amounts(self) -> tuple[Decimal, ...]:
+        """USD per token class, in `TOKEN_CLASSES` order."""
+        if self.parts and type(self.parts[0]) is int:
+            return tuple(Decimal(p).scaleb(-12) for p in self.parts)
+        return self.parts  # type: ignore[return-value]
+
+    @property
+    def by_class(self) -> dict[str, Decimal]:
+        """USD per token class."""
+        return dict(zip(TOKEN_CLASSES, self.amounts))
+
+    @property
+    def tokens(self) -> dict[str, int]:
+        return dict(zip(TOKEN_CLASSES, self.counts))
+
+    @property
+    def rates(self) -> dict[str, Decimal]:
+        """USD per million tokens actually applied (tier, variant, batch and region included)."""
+        return dict(zip(TOKEN_CLASSES, self.unit_rates))
 
     @property
     def tier(self) -> str:
@@ -67,7 +86,7 @@ class Cost:
             "total_usd": money(self.total),
             "by_class_usd": {k: money(v) for k, v in self.by_class.items()},
             "fees_usd": {k: money(v) for k, v in self.fees.items()},
-            "tokens": dict(self.tokens),
+            "tokens": self.tokens,
             "rates_usd_per_mtok": {k: money(v) for k, v in self.rates.items()},
             "tier": self.tier,
             "batch": self.batch,
@@ -90,15 +109,38 @@ def choose_tier(tiers: tuple[Tier, ...], prompt_tokens: int) -> Tier | None:
     return chosen
 
 
-def rates_for(
-    record: ModelRecord, period: Period, usage: Usage, *, batch: bool, notes: list[str]
-) -> tuple[PriceSet, Tier | None, Decimal, str, str]:
-    """(prices, tier, multiplier, speed, confidence) that apply to this usage in this period."""
-    speed = usage.speed or "standard"
+_TRUST = ["uncertain", "third-party-single", "third-party-consistent", "official-derived", "official"]
+
+
+@dataclass(frozen=True, slots=True)
+class Rates:
+    """The prices one kind of request pays in one period: per token (exact), per MTok (for people)."""
+
+    per_token: tuple[Decimal, ...]
+    pico: tuple[int, ...] | None  # per token in 1e-12 USD when every rate is a whole number of those
+    unpriced: tuple[int, ...]  # indexes of token classes this model has no price for (no caching)
+    per_mtok: tuple[Decimal, ...]
+    tier_above: int | None
+    multiplier: Decimal
+    speed: str
+    confidence: str
+    notes: tuple[str, ...]
+
+
+def schedule(
+    record: ModelRecord, period: Period, *, speed: str | None, batch: bool, geo: str | None
+) -> tuple[tuple[int, Rates], ...]:
+    """(threshold, rates) from the highest prompt-length tier down to the base prices (threshold -1).
+
+    Everything about a request's price except its prompt length is fixed by (period, speed, batch, geo),
+    so this is computed once per such combination and reused for every request that shares it.
+    """
+    notes: list[str] = []
+    speed = speed or "standard"
     prices, tiers, confidence = period.prices, period.tiers, period.confidence
     if speed == "fast":
         if batch:
-            raise InputError("fast mode cannot be combined with batch", fix="drop one of --batch / speed=fast")
+            raise InputError("fast mode cannot be combined with batch", fix="drop --batch or speed=fast")
         if period.fast is not None:
             prices, tiers, confidence = period.fast.prices, period.fast.tiers, period.fast.confidence
         else:
@@ -106,26 +148,39 @@ def rates_for(
             speed = "standard"
     elif speed != "standard":
         raise InputError(f"unknown speed `{speed}`", fix="use standard or fast")
-    tier = choose_tier(tiers, usage.prompt_tokens)
-    if tier is not None:
-        prices = tier.prices
-        confidence = min(confidence, tier.confidence, key=_TRUST.index)
     multiplier = ONE
     if batch:
         if period.batch_multiplier is None:
             raise InputError(f"{record.id} had no batch price on this date", fix="price it without --batch")
         multiplier *= period.batch_multiplier
-    geo = usage.inference_geo
     if geo and geo != "global":
         factor = period.geo_multipliers.get(geo)
         if factor is None:
             notes.append(f"inference_geo `{geo}` has no surcharge for {record.id}; billed at 1x")
         else:
             multiplier *= factor
-    return prices, tier, multiplier, speed, confidence
 
+    def rates(price_set: PriceSet, above: int | None, trust: str) -> Rates:
+        given = [getattr(price_set, name) for name in TOKEN_CLASSES]
+        per_mtok = [ZERO if r is None else r * multiplier for r in given]
+        scaled = [r * MILLION for r in per_mtok]
+        whole = all(x == x.to_integral_value() for x in scaled)
+        return Rates(
+            per_token=tuple(r / MILLION for r in per_mtok),
+            pico=tuple(int(x) for x in scaled) if whole else None,
+            unpriced=tuple(i for i, r in enumerate(given) if r is None),
+            per_mtok=tuple(per_mtok),
+            tier_above=above,
+            multiplier=multiplier,
+            speed=speed,
+            confidence=trust,
+            notes=tuple(notes),
+        )
 
-_TRUST = ["uncertain", "third-party-single", "third-party-consistent", "official-derived", "official"]
+    steps = [(t.above, rates(t.prices, t.above, min(confidence, t.confidence, key=_TRUST.index))) for t in tiers]
+    steps.reverse()
+    steps.append((-1, rates(prices, None, confidence)))
+    return tuple(steps)
 
 
 def price_usage(
@@ -138,30 +193,45 @@ def price_usage(
 ) -> Cost:
     """Cost of `usage` on `record` on `day`; `batch=None` follows the usage's `service_tier`."""
     is_batch = usage.service_tier == "batch" if batch is None else bool(batch)
-    period = book.period(record, day)
-    notes: list[str] = []
+    key = (record.id, day, usage.speed, is_batch, usage.inference_geo)
+    found = book.cache.get(key)
+    if found is None:
+        period = book.period(record, day)
+        found = book.cache[key] = (
+            period,
+            schedule(record, period, speed=usage.speed, batch=is_batch, geo=usage.inference_geo),
+        )
+    period, steps = found
+    prompt = usage.input_tokens + usage.cache_write_5m + usage.cache_write_1h + usage.cache_read
+    rates = steps[-1][1]
+    for above, step in steps:
+        if prompt > above:
+            rates = step
+            break
+    counts = (usage.input_tokens, usage.output_tokens, usage.cache_write_5m, usage.cache_write_1h, usage.cache_read)
+    for index in rates.unpriced:
+        if counts[index]:
+            raise InputError(
+                f"{record.id} has no `{TOKEN_CLASSES[index]}` price on {day.isoformat()} (no prompt caching then)",
+                fix="check the model and date, or remove the cache tokens",
+            )
+    pico = rates.pico
+    parts: tuple[int, ...] | tuple[Decimal, ...]
+    if pico is not None:  # integer arithmetic: exact, and several times faster than Decimal
+        parts = (
+            counts[0] * pico[0],
+            counts[1] * pico[1],
+            counts[2] * pico[2],
+            counts[3] * pico[3],
+            counts[4] * pico[4],
+        )
+        total = Decimal(parts[0] + parts[1] + parts[2] + parts[3] + parts[4]).scaleb(-12)
+    else:
+        parts = tuple([c * r for c, r in zip(counts, rates.per_token)])
+        total = parts[0] + parts[1] + parts[2] + parts[3] + parts[4]
+    notes = rates.notes
     if record.retires is not None and day >= record.retires:
-        notes.append(f"{record.id} retired on {record.retires.isoformat()}; priced at its last published rates")
-    prices, tier, multiplier, speed, confidence = rates_for(record, period, usage, batch=is_batch, notes=notes)
-    by_class: dict[str, Decimal] = {}
-    rates: dict[str, Decimal] = {}
-    tokens: dict[str, int] = {}
-    total = ZERO
-    for name in TOKEN_CLASSES:
-        count = getattr(usage, _USAGE_FIELD[name])
-        rate = getattr(prices, name)
-        tokens[name] = count
-        if rate is None:
-            if count:
-                raise InputError(
-                    f"{record.id} has no `{name}` price (no prompt caching on this model)",
-                    fix="check the model, or remove the cache tokens",
-                )
-            rate = ZERO
-        rates[name] = rate * multiplier
-        amount = count * rate * multiplier / MILLION
-        by_class[name] = amount
-        total += amount
+        notes += (f"{record.id} retired on {record.retires.isoformat()}; priced at its last published rates",)
     fees: dict[str, Decimal] = {}
     if usage.web_search_requests:
         fee = book.fees(day)
@@ -171,22 +241,22 @@ def price_usage(
         fees["web_search"] = usage.web_search_requests * per_1000 / THOUSAND
         total += fees["web_search"]
     return Cost(
-        total=total,
-        by_class=by_class,
-        fees=fees,
-        tokens=tokens,
-        rates=rates,
-        model=record.id,
-        date=day,
-        period_since=period.since,
-        tier_above=tier.above if tier else None,
-        batch=is_batch,
-        speed=speed,
-        inference_geo=usage.inference_geo,
-        multiplier=multiplier,
-        pricing_version=book.version,
-        confidence=confidence,
-        notes=tuple(notes),
+        total,
+        parts,
+        counts,
+        rates.per_mtok,
+        fees,
+        record.id,
+        day,
+        period.since,
+        rates.tier_above,
+        is_batch,
+        rates.speed,
+        usage.inference_geo,
+        rates.multiplier,
+        book.version,
+        rates.confidence,
+        notes,
     )
 
 
@@ -205,7 +275,10 @@ def cost(
     price period (default: today, UTC). `batch=None` follows `service_tier`.
     """
     book = pricing or default_pricebook()
-    named, parsed = read_usage(usage)
+    if type(usage) is dict and "usage" not in usage and "result" not in usage:  # the common case, fast
+        named, parsed = usage.get("model"), parse_usage(usage)
+    else:
+        named, parsed = read_usage(usage)
     name = model or named
     if not name:
         raise InputError("no model given and none in the usage", fix="pass model=... (or --model)")

@@ -16,8 +16,8 @@ FORMATS = ("table", "json")
 
 def money(value: Decimal) -> str:
     """A Decimal as a plain decimal string (never `5E-7`), exact, for JSON and CSV."""
-    text = format(value, "f")
-    return "0" if text in ("-0", "0E-0") else text
+    text = format(value.normalize(), "f")
+    return "0" if text == "-0" else text
 
 
 def _default(value: Any) -> Any:

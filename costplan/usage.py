@@ -14,9 +14,13 @@ from typing import Any
 from costplan.errors import InputError
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Usage:
-    """Token counts of one request, with the request-level options that change its price."""
+    """Token counts of one request, with the request-level options that change its price.
+
+    Treat it as a value; it is not frozen only because frozen dataclasses are slow to build, and logs make
+    millions of these.
+    """
 
     input_tokens: int = 0
     output_tokens: int = 0
@@ -43,12 +47,7 @@ def _count(value: Any, field: str) -> int:
     if value is None:
         return 0
     if isinstance(value, bool) or not isinstance(value, int):
-        if (
-            isinstance(value, float)
-            and value.is_integer()
-            or isinstance(value, str)
-            and value.strip().isdigit()
-        ):
+        if isinstance(value, float) and value.is_integer() or isinstance(value, str) and value.strip().isdigit():
             value = int(value)
         else:
             raise InputError(f"usage field `{field}` must be a whole number of tokens, got {value!r}")
@@ -58,7 +57,7 @@ def _count(value: Any, field: str) -> int:
 
 
 def _as_mapping(obj: Any) -> Mapping[str, Any] | None:
-    if isinstance(obj, Mapping):
+    if type(obj) is dict or isinstance(obj, Mapping):
         return obj
     dump = getattr(obj, "model_dump", None)  # anthropic SDK objects are pydantic models
     if callable(dump):
@@ -75,10 +74,10 @@ def split_response(obj: Any) -> tuple[str | None, Mapping[str, Any]]:
             fix="pass an anthropic Usage or Message, or a dict in the API's JSON shape",
         )
     result = data.get("result")
-    if isinstance(result, Mapping) and isinstance(result.get("message"), Mapping):
+    if result is not None and isinstance(result, Mapping) and isinstance(result.get("message"), Mapping):
         data = result["message"]  # a Message Batches result line
     usage = data.get("usage")
-    if isinstance(usage, Mapping):
+    if type(usage) is dict or isinstance(usage, Mapping):
         model = data.get("model")
         return (model if isinstance(model, str) else None), usage
     if usage is not None:
@@ -88,52 +87,59 @@ def split_response(obj: Any) -> tuple[str | None, Mapping[str, Any]]:
     return (data.get("model") if isinstance(data.get("model"), str) else None), data
 
 
-_KNOWN = {
-    "input_tokens",
-    "output_tokens",
-    "cache_creation_input_tokens",
-    "cache_read_input_tokens",
-    "cache_creation",
-    "server_tool_use",
-    "service_tier",
-    "inference_geo",
-    "speed",
-}
-
-
 def parse_usage(data: Mapping[str, Any]) -> Usage:
     """A `Usage` from a mapping in the API's JSON shape.
 
     When `cache_creation` splits the writes by TTL, the split is used; writes it does not account for are
-    billed as 5-minute writes, the API's default TTL.
+    billed as 5-minute writes, the API's default TTL. Plain non-negative ints take a fast path, since logs
+    of millions of lines come through here.
     """
-    if not any(key in data for key in _KNOWN):
+    get = data.get
+    inp, out, written, read = (
+        get("input_tokens"),
+        get("output_tokens"),
+        get("cache_creation_input_tokens"),
+        get("cache_read_input_tokens"),
+    )
+    split, tools = get("cache_creation"), get("server_tool_use")
+    if inp is None and out is None and written is None and read is None and split is None and tools is None:
         raise InputError(
             "no usage fields found",
             fix="expected input_tokens, output_tokens, cache_* fields (or a response with `usage`)",
         )
-    written = _count(data.get("cache_creation_input_tokens"), "cache_creation_input_tokens")
-    split = data.get("cache_creation")
-    if isinstance(split, Mapping):
-        w5 = _count(split.get("ephemeral_5m_input_tokens"), "cache_creation.ephemeral_5m_input_tokens")
-        w1 = _count(split.get("ephemeral_1h_input_tokens"), "cache_creation.ephemeral_1h_input_tokens")
+    if type(inp) is not int or inp < 0:
+        inp = _count(inp, "input_tokens")
+    if type(out) is not int or out < 0:
+        out = _count(out, "output_tokens")
+    if type(written) is not int or written < 0:
+        written = _count(written, "cache_creation_input_tokens")
+    if type(read) is not int or read < 0:
+        read = _count(read, "cache_read_input_tokens")
+    if split is not None and isinstance(split, Mapping):
+        w5, w1 = split.get("ephemeral_5m_input_tokens"), split.get("ephemeral_1h_input_tokens")
+        if type(w5) is not int or w5 < 0:
+            w5 = _count(w5, "cache_creation.ephemeral_5m_input_tokens")
+        if type(w1) is not int or w1 < 0:
+            w1 = _count(w1, "cache_creation.ephemeral_1h_input_tokens")
         if w5 + w1 < written:
             w5 += written - (w5 + w1)
     else:
         w5, w1 = written, 0
-    tools = data.get("server_tool_use")
-    tools = tools if isinstance(tools, Mapping) else {}
+    searches = fetches = 0
+    if tools is not None and isinstance(tools, Mapping):
+        searches = _count(tools.get("web_search_requests"), "server_tool_use.web_search_requests")
+        fetches = _count(tools.get("web_fetch_requests"), "server_tool_use.web_fetch_requests")
     return Usage(
-        input_tokens=_count(data.get("input_tokens"), "input_tokens"),
-        output_tokens=_count(data.get("output_tokens"), "output_tokens"),
-        cache_write_5m=w5,
-        cache_write_1h=w1,
-        cache_read=_count(data.get("cache_read_input_tokens"), "cache_read_input_tokens"),
-        web_search_requests=_count(tools.get("web_search_requests"), "server_tool_use.web_search_requests"),
-        web_fetch_requests=_count(tools.get("web_fetch_requests"), "server_tool_use.web_fetch_requests"),
-        service_tier=data.get("service_tier") or None,
-        inference_geo=data.get("inference_geo") or None,
-        speed=data.get("speed") or None,
+        inp,
+        out,
+        w5,
+        w1,
+        read,
+        searches,
+        fetches,
+        get("service_tier") or None,
+        get("inference_geo") or None,
+        get("speed") or None,
     )
 
 

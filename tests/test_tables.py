@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import costplan
-from costplan.catalog import load_pricebook
+from costplan.catalog import default_pricebook, load_pricebook
 from costplan.errors import InputError
 from costplan.tables import json_schema, read_pricing_file
 
@@ -171,7 +171,11 @@ def test_overlay_adds_a_model_and_env_var_applies_it(tmp_path, monkeypatch):
         """,
     )
     monkeypatch.setenv("COSTPLAN_PRICING", str(path))
-    assert costplan.cost({"output_tokens": 1_000_000}, "acme", at="2026-06-01").total == D("2")
-    monkeypatch.delenv("COSTPLAN_PRICING")
+    default_pricebook.cache_clear()  # the variable is read once per process, when prices are first needed
+    try:
+        assert costplan.cost({"output_tokens": 1_000_000}, "acme", at="2026-06-01").total == D("2")
+    finally:
+        monkeypatch.delenv("COSTPLAN_PRICING")
+        default_pricebook.cache_clear()
     with pytest.raises(costplan.UnknownModelError):
         costplan.cost({"output_tokens": 1}, "acme", at="2026-06-01")
