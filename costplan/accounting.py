@@ -45,6 +45,9 @@ _EXACT = decimal.Context(prec=60)  # sums of exact products; 60 digits never rou
 _RECORDS, _REQUESTS, _IN, _OUT, _W5, _W1, _READ, _WS, _FILE, _LINE = range(10)
 
 Progress = Callable[[int, int], None]  # (bytes done, bytes total)
+_SCANNER = json.JSONDecoder()
+_SKIP = object()
+PARALLEL_MIN_BYTES = 32 * 1024 * 1024  # below this, forking costs more than it saves
 
 
 def money(amount: Decimal) -> str:
@@ -69,6 +72,14 @@ class Problem:
 
     def to_dict(self) -> dict[str, Any]:
         return {"file": self.file, "line": self.line, "kind": self.kind, "message": self.message}
+
+
+class StrictStop(InputError):
+    """The first unpriceable line under `strict=True`; carries the problem so a parallel run can re-number it."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(str(problem), fix="fix or remove the line, or run without --strict")
+        self.problem = problem
 
 
 @dataclass
@@ -267,7 +278,7 @@ class Ledger:
     def problem(self, file: str, line: int, kind: str, message: str) -> None:
         """Count a line that cannot be priced; in strict mode, stop at the first."""
         if self.strict:
-            raise InputError(f"{file}:{line}: {message}", fix="fix or remove the line, or run without --strict")
+            raise StrictStop(Problem(file, line, kind, message))
         self.problem_counts[kind] = self.problem_counts.get(kind, 0) + 1
         if len(self.problems) < self.max_listed:
             self.problems.append(Problem(file, line, kind, message))
@@ -344,7 +355,7 @@ class Ledger:
                 return
         inp, out, w5, w1, read = tokens
         tier = -1
-        thresholds = target.thresholds(fast)
+        thresholds = target.thresholds(fast) if fast else target.std_tiers
         if thresholds:
             if requests:
                 prompt = inp + w5 + w1 + read
@@ -436,7 +447,7 @@ class Ledger:
     def add_lines(self, lines: Iterable[bytes | str], file: str, progress: Callable[[int], None] | None = None) -> None:
         """Stream JSON Lines; the commonest shape (a response or usage record) takes an inlined fast path."""
         self.files.append(file)
-        loads = json.loads
+        scan = _SCANNER.scan_once  # the C scanner json.loads uses, without its per-call Python wrapper
         add = self.add
         day_of = self._day_of
         lineno = 0
@@ -445,13 +456,14 @@ class Ledger:
             if progress is not None and not lineno % PROGRESS_EVERY:
                 progress(lineno)
             try:
-                obj = loads(raw)
-            except ValueError as exc:
-                if not raw.strip():
-                    self.blank += 1
+                text = raw.decode() if type(raw) is bytes else raw
+                obj, end = scan(text, 0)
+                if end != len(text) and text[end:] != "\n" and text[end:].strip():
+                    raise ValueError("extra data")
+            except (ValueError, StopIteration):
+                obj = self._slow_json(raw, file, lineno)
+                if obj is _SKIP:
                     continue
-                self.problem(file, lineno, "malformed", f"not valid JSON ({exc})")
-                continue
             usage = obj.get("usage") if type(obj) is dict else None
             if type(usage) is not dict or "result" in obj:
                 self.add_record_obj(obj, file, lineno)
@@ -534,6 +546,17 @@ class Ledger:
             )
         self.lines += lineno
 
+    def _slow_json(self, raw: bytes | str, file: str, lineno: int) -> Any:
+        """`json.loads` for what the fast scan refused: its exact rules and messages, blank lines apart."""
+        try:
+            return json.loads(raw)
+        except ValueError as exc:
+            if not raw.strip():
+                self.blank += 1
+            else:
+                self.problem(file, lineno, "malformed", f"not valid JSON ({exc})")
+            return _SKIP
+
     def add_document(self, obj: Any, file: str) -> None:
         """A whole-file JSON document (a usage-report page saved as is, or a list of records)."""
         self.files.append(file)
@@ -550,7 +573,9 @@ class Ledger:
         total = GroupTotal(key=())
         warnings: set[str] = set()
         for (model, day, batch, geo, speed, tier, tag), acc in self.groups.items():
-            target = self.targets[(model, day)]
+            target = self.targets.get((model, day))
+            if target is None:  # a group a worker found: resolve here, where the pricing happens
+                target = self.targets[(model, day)] = self._target(model, day)
             assert isinstance(target, _Target)
             record = target.record
             price_key = (record.id, day, batch, geo, speed, tier, bool(acc[_WS]))
@@ -643,13 +668,134 @@ class Ledger:
             raise InputError(f"cannot read {path}: {exc.strerror}") from None
         with raw:
             size = os.fstat(raw.fileno()).st_size
-            magic = raw.read(2)
+            head = raw.read(1 << 16)
             raw.seek(0)
-            stream: IO[bytes] = gzip.GzipFile(fileobj=raw) if magic == b"\x1f\x8b" else raw
+            workers = _workers(size)
             try:
-                self._add_stream(stream, path, size, raw, progress)
+                if head[:2] == b"\x1f\x8b":
+                    self._add_stream(gzip.GzipFile(fileobj=raw), path, size, raw, progress)
+                elif workers > 1 and not _is_document(head):
+                    self._add_parallel(path, size, workers, progress)
+                else:
+                    self._add_stream(raw, path, size, raw, progress)
             except (OSError, EOFError) as exc:  # a truncated or corrupt gzip file
                 raise InputError(f"cannot read {path}: {exc}") from None
+
+    # ---- parallel: one large plain file split at line boundaries over the cores ---------------------------
+
+    def _state(self) -> dict[str, Any]:
+        """What a worker hands back: small (groups and counters), never the lines."""
+        return {
+            "groups": self.groups,
+            "problems": self.problems,
+            "problem_counts": self.problem_counts,
+            "not_billed": self.not_billed,
+            "blank": self.blank,
+            "lines": self.lines,
+            "undated": self.undated,
+            "days": self.days,
+            "ambiguous": self.ambiguous_tier_rows,
+        }
+
+    def _merge(self, state: dict[str, Any], offset: int) -> None:
+        """Fold a worker's state in; its line numbers start after `offset` lines of earlier chunks."""
+        for key, acc in state["groups"].items():
+            mine = self.groups.get(key)
+            if mine is None:
+                acc[_LINE] += offset
+                self.groups[key] = acc
+            else:
+                for index in range(_FILE):
+                    mine[index] += acc[index]
+        for problem in state["problems"]:
+            if len(self.problems) < self.max_listed:
+                self.problems.append(Problem(problem.file, problem.line + offset, problem.kind, problem.message))
+        for kind, count in state["problem_counts"].items():
+            self.problem_counts[kind] = self.problem_counts.get(kind, 0) + count
+        for name, count in state["ambiguous"].items():
+            self.ambiguous_tier_rows[name] = self.ambiguous_tier_rows.get(name, 0) + count
+        self.not_billed += state["not_billed"]
+        self.blank += state["blank"]
+        self.lines += state["lines"]
+        self.undated += state["undated"]
+        self.days |= state["days"]
+
+    def _add_parallel(self, path: str, size: int, workers: int, progress: Progress | None) -> None:
+        """Price a large file on all cores: each worker streams its byte range into its own ledger.
+
+        Forked workers inherit the price book, so nothing but the small group sums crosses a pipe. Line
+        numbers are re-based on the line counts of the chunks before, so problems name the real line.
+        """
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("fork")
+        bounds = _chunk_bounds(path, size, workers)
+        done = ctx.Array("q", len(bounds), lock=False)
+        jobs = []
+        for index, (start, end) in enumerate(bounds):
+            receive, send = ctx.Pipe(duplex=False)
+            proc = ctx.Process(target=self._work, args=(send, path, start, end, index, done), daemon=True)
+            proc.start()
+            send.close()
+            jobs.append((proc, receive))
+        results = []
+        try:
+            for proc, receive in jobs:
+                while progress is not None and not receive.poll(0.2):
+                    progress(sum(done), size)
+                try:
+                    results.append(receive.recv())
+                except EOFError:
+                    raise RuntimeError(f"a worker pricing {path} died (exit code {proc.exitcode})") from None
+        finally:
+            for proc, _ in jobs:
+                proc.join(timeout=5)
+                if proc.is_alive():
+                    proc.terminate()
+        self.files.append(path)
+        offset = 0
+        for status, payload in results:
+            if status == "strict":
+                problem = payload[0]
+                raise StrictStop(Problem(problem.file, problem.line + offset, problem.kind, problem.message))
+            if status == "error":
+                raise RuntimeError(f"a worker pricing {path} failed:\n{payload}")
+            self._merge(payload, offset)
+            offset += payload["lines"]
+        if progress is not None:
+            progress(size, size)
+
+    def _work(self, send: Any, path: str, start: int, end: int, index: int, done: Any) -> None:
+        """Worker body (in a forked child): a fresh ledger over [start, end) of the file."""
+        import traceback
+
+        ledger = Ledger(
+            by=self.by, at=self.default_day, pricing=self.book, strict=self.strict, max_listed=self.max_listed
+        )
+        try:
+            with open(path, "rb") as handle:
+                handle.seek(start)
+
+                def lines() -> Iterable[bytes]:
+                    position = start
+                    for line in handle:
+                        yield line
+                        position += len(line)
+                        if position >= end:
+                            return
+
+                def tick(_: int) -> None:
+                    done[index] = handle.tell() - start
+
+                ledger.add_lines(lines(), path, tick)
+                done[index] = end - start
+            send.send(("ok", ledger._state()))
+        except StrictStop as stop:
+            send.send(("strict", (stop.problem,)))
+        except BaseException:  # noqa: BLE001 - reported to the parent, which raises
+            send.send(("error", traceback.format_exc()))
+        finally:
+            send.close()
 
     def _add_stream(
         self,
@@ -680,6 +826,30 @@ class Ledger:
         self.add_lines(buffered, name, tick)
         if progress is not None and size:
             progress(size, size)
+
+
+def _workers(size: int) -> int:
+    """How many processes to price a plain file of `size` bytes with: one per core, 16 MB each at least."""
+    if size < PARALLEL_MIN_BYTES or sys.platform != "linux":
+        return 1
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, 8, size // (16 * 1024 * 1024)))
+
+
+def _chunk_bounds(path: str, size: int, parts: int) -> list[tuple[int, int]]:
+    """Byte ranges of about equal size, each starting at the start of a line."""
+    starts = [0]
+    with open(path, "rb") as handle:
+        for index in range(1, parts):
+            handle.seek(size * index // parts)
+            handle.readline()  # finish the line the cut fell in; the next range starts after it
+            position = handle.tell()
+            if starts[-1] < position < size:
+                starts.append(position)
+    return list(zip(starts, [*starts[1:], size]))
 
 
 def _is_document(head: bytes) -> bool:
