@@ -132,13 +132,9 @@ def minute_weights(shape: str | Sequence[float]) -> tuple[float, ...]:
 def window_sums(weights: Sequence[float], minutes: int) -> tuple[float, ...]:
     """For each minute, the share of daily traffic in the `minutes` ending with it (the day wraps around)."""
     out = []
-    running = sum(weights[MINUTES - minutes + 1 :]) if minutes > 1 else 0.0
+    running = sum(weights[MINUTES - minutes :])  # the window ending just before midnight
     for t in range(MINUTES):
-        running += weights[t]
-        if t - minutes >= 0:
-            running -= weights[t - minutes]
-        elif minutes > 1:
-            running -= weights[MINUTES + t - minutes]
+        running += weights[t] - weights[(t - minutes) % MINUTES]
         out.append(running)
     return tuple(out)
 
@@ -317,7 +313,9 @@ class StreamResult(_Out):
     batch_share: float
     prefix_tokens: int = Field(description="Tools + system tokens per request.")
     prefix_tokens_method: str = Field(description="given, api, heuristic or cache.")
-    cache_hit_rate: float | None = Field(description="Share of requests whose prefix was read from cache.")
+    cache_hit_rate: float | None = Field(
+        description="Cache reads / (reads + writes) in tokens on the first day; null without caching."
+    )
     tokens_per_day: Tokens
     web_search_requests_per_day: int
     cost_per_day_usd: Decimal = Field(description="First day of the horizon.")
@@ -603,6 +601,12 @@ def _day_cost(
     return total, tokens, searches, []
 
 
+def _token_hit_rate(tokens: dict[str, int]) -> float:
+    """Cache reads over all cached-prefix tokens (reads + writes): what usage logs show, per token."""
+    cached = tokens["cache_read"] + tokens["cache_write_5m"] + tokens["cache_write_1h"]
+    return round(tokens["cache_read"] / cached, 6) if cached else 0.0
+
+
 def _decimal(value: float) -> Decimal:
     return Decimal(f"{value:.6f}")
 
@@ -782,6 +786,8 @@ def _rate_limits(
             pool_of_stream[plan.stream.name] = None
             continue
         pool_of_stream[plan.stream.name] = group.pool_id
+        if plan.stream.batch >= 1:
+            continue  # all batch: outside the Messages limits
         group.plans.append(plan)
         if record.id not in group.models:
             group.models.append(record.id)
@@ -790,6 +796,7 @@ def _rate_limits(
         warnings.append(
             f"OTPM on {limits_day} was estimated from max_tokens (rule before 2026-02-19); used where given"
         )
+    groups = {pid: g for pid, g in groups.items() if g.plans}
     demand = {pid: _pool_demand(g, basis) for pid, g in groups.items()}
     batch_requests = max(
         (sum(p.volumes[d] * p.stream.batch for p in plans) for d in range(len(plans[0].volumes))), default=0.0
@@ -1021,7 +1028,7 @@ def estimate(
                 batch_share=stream.batch,
                 prefix_tokens=plan.prefix,
                 prefix_tokens_method=plan.prefix_method,
-                cache_hit_rate=round(plan.hit_rates[0], 4) if stream.cache is not None else None,
+                cache_hit_rate=_token_hit_rate(first_tokens) if stream.cache is not None else None,
                 tokens_per_day=Tokens(**first_tokens),
                 web_search_requests_per_day=first_searches,
                 cost_per_day_usd=costs[0],
@@ -1084,7 +1091,8 @@ def _lifecycle_warnings(plan: StreamPlan, book: PriceBook, start: dt.date, end: 
     if record.retires is not None:
         if record.retires <= start:
             warnings.append(
-                f"stream {name}: {record.id} retired on {record.retires}; requests to it fail (priced at its last rates)"
+                f"stream {name}: {record.id} retired on {record.retires}; requests to it fail "
+                "(priced at its last rates)"
             )
         elif record.retires <= end:
             day = (record.retires - start).days + 1
