@@ -84,11 +84,11 @@ class PriceBook:
 
     def resolve(self, name: str, at: dt.date | None = None) -> ModelRecord:
         """The model a name means; `-latest` forms pick the newest model released by `at`."""
-        if not isinstance(name, str) or not name.strip():
-            raise InputError("model name is empty", fix="pass an API model id such as claude-sonnet-4-6")
         found = self._names.get(name)
         if found is not None:
             return found
+        if not isinstance(name, str) or not name.strip():
+            raise InputError("model name is empty", fix="pass an API model id such as claude-sonnet-4-6")
         for candidate in candidate_names(name):
             found = self._names.get(candidate)
             if found is not None:

@@ -26,6 +26,21 @@ ZERO = Decimal(0)
 TOKEN_CLASSES = ("input", "output", "cache_write_5m", "cache_write_1h", "cache_read")
 
 
+@dataclass(frozen=True, slots=True)
+class Rates:
+    """The prices one kind of request pays in one period: per token (exact), per MTok (for people)."""
+
+    per_token: tuple[Decimal, ...]
+    pico: tuple[int, ...] | None  # per token in 1e-12 USD when every rate is a whole number of those
+    unpriced: tuple[int, ...]  # indexes of token classes this model has no price for (no caching)
+    per_mtok: tuple[Decimal, ...]
+    tier_above: int | None
+    multiplier: Decimal
+    speed: str
+    confidence: str
+    notes: tuple[str, ...]
+
+
 @dataclass(slots=True)
 class Cost:
     """What one usage cost, and every choice that went into it.
@@ -38,19 +53,38 @@ class Cost:
     total: Decimal
     parts: tuple[int, ...] | tuple[Decimal, ...]  # USD per class; ints are exact pico-dollars (1e-12 USD)
     counts: tuple[int, ...]
-    unit_rates: tuple[Decimal, ...]
+    applied: Rates
     fees: dict[str, Decimal]
     model: str
     date: dt.date
     period_since: dt.date
-    tier_above: int | None
     batch: bool
-    speed: str
     inference_geo: str | None
-    multiplier: Decimal
     pricing_version: str
-    confidence: str
     notes: tuple[str, ...] = ()
+
+    @property
+    def unit_rates(self) -> tuple[Decimal, ...]:
+        return self.applied.per_mtok
+
+    @property
+    def tier_above(self) -> int | None:
+        """The prompt-length threshold of the tier applied, or None for the base prices."""
+        return self.applied.tier_above
+
+    @property
+    def speed(self) -> str:
+        return self.applied.speed
+
+    @property
+    def multiplier(self) -> Decimal:
+        """Batch and regional factors applied to every class."""
+        return self.applied.multiplier
+
+    @property
+    def confidence(self) -> str:
+        """How far the prices used are to be trusted (the weakest of period, variant and tier)."""
+        return self.applied.confidence
 
     @property
     def amounts(self) -> tuple[Decimal, ...]:
@@ -110,21 +144,6 @@ def choose_tier(tiers: tuple[Tier, ...], prompt_tokens: int) -> Tier | None:
 
 
 _TRUST = ["uncertain", "third-party-single", "third-party-consistent", "official-derived", "official"]
-
-
-@dataclass(frozen=True, slots=True)
-class Rates:
-    """The prices one kind of request pays in one period: per token (exact), per MTok (for people)."""
-
-    per_token: tuple[Decimal, ...]
-    pico: tuple[int, ...] | None  # per token in 1e-12 USD when every rate is a whole number of those
-    unpriced: tuple[int, ...]  # indexes of token classes this model has no price for (no caching)
-    per_mtok: tuple[Decimal, ...]
-    tier_above: int | None
-    multiplier: Decimal
-    speed: str
-    confidence: str
-    notes: tuple[str, ...]
 
 
 def schedule(
@@ -244,18 +263,14 @@ def price_usage(
         total,
         parts,
         counts,
-        rates.per_mtok,
+        rates,
         fees,
         record.id,
         day,
         period.since,
-        rates.tier_above,
         is_batch,
-        rates.speed,
         usage.inference_geo,
-        rates.multiplier,
         book.version,
-        rates.confidence,
         notes,
     )
 

@@ -115,7 +115,7 @@ def parse_usage(data: Mapping[str, Any]) -> Usage:
         written = _count(written, "cache_creation_input_tokens")
     if type(read) is not int or read < 0:
         read = _count(read, "cache_read_input_tokens")
-    if split is not None and isinstance(split, Mapping):
+    if split is not None and (type(split) is dict or isinstance(split, Mapping)):
         w5, w1 = split.get("ephemeral_5m_input_tokens"), split.get("ephemeral_1h_input_tokens")
         if type(w5) is not int or w5 < 0:
             w5 = _count(w5, "cache_creation.ephemeral_5m_input_tokens")
@@ -126,7 +126,7 @@ def parse_usage(data: Mapping[str, Any]) -> Usage:
     else:
         w5, w1 = written, 0
     searches = fetches = 0
-    if tools is not None and isinstance(tools, Mapping):
+    if tools is not None and (type(tools) is dict or isinstance(tools, Mapping)):
         searches = _count(tools.get("web_search_requests"), "server_tool_use.web_search_requests")
         fetches = _count(tools.get("web_fetch_requests"), "server_tool_use.web_fetch_requests")
     return Usage(
