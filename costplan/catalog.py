@@ -34,6 +34,11 @@ _DIGIT_DOT = re.compile(r"(?<=\d)\.(?=\d)")
 _DATED = re.compile(r"^(?P<stem>.+)-(?P<date>\d{8})$")
 
 
+def _undated(model_id: str) -> str | None:
+    match = _DATED.match(model_id)
+    return match.group("stem") if match else None
+
+
 def candidate_names(name: str) -> list[str]:
     """Spellings to try for `name`, most literal first (Bedrock, Vertex, OpenRouter forms undone)."""
     raw = name.strip()
@@ -41,7 +46,7 @@ def candidate_names(name: str) -> list[str]:
     out = [raw, lowered]
     if lowered.startswith("anthropic/"):  # OpenRouter: anthropic/claude-sonnet-4.5[:beta]
         stem = lowered.split("/", 1)[1].split(":", 1)[0]
-        out += [stem, _DIGIT_DOT.sub("-", stem)]
+        out += [f"anthropic/{stem}", stem, _DIGIT_DOT.sub("-", stem)]
     match = _BEDROCK.match(lowered)
     if match:
         out += [match.group("id"), _DIGIT_DOT.sub("-", match.group("id"))]
@@ -93,10 +98,10 @@ class PriceBook:
             found = self._names.get(candidate)
             if found is not None:
                 return found
-            if candidate.endswith("-latest"):
-                latest = self._latest(candidate[: -len("-latest")], at)
-                if latest is not None:
-                    return latest
+            stem = candidate[: -len("-latest")] if candidate.endswith("-latest") else candidate
+            latest = self._latest(stem, at)  # `-latest`, or an undated name as OpenRouter and Bedrock write it
+            if latest is not None:
+                return latest
         raise UnknownModelError(name, self.suggest(name))
 
     def _latest(self, stem: str, at: dt.date | None) -> ModelRecord | None:
@@ -104,7 +109,7 @@ class PriceBook:
         matches = [
             m
             for m in self.table.models
-            if (m.id == stem or m.id.startswith(stem + "-") or stem in m.aliases)
+            if (m.id == stem or stem in m.aliases or _undated(m.id) == stem)
             and (m.released is None or m.released <= day)
         ]
         return max(matches, key=lambda m: m.released or dt.date.min, default=None)

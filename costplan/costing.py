@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from costplan.catalog import PriceBook, default_pricebook, to_date
-from costplan.errors import InputError
+from costplan.errors import InputError, UnpricedModelError
 from costplan.report import money
 from costplan.tables import ModelRecord, Period, PriceSet, Tier
 from costplan.usage import Usage, parse_usage, read_usage
@@ -162,6 +162,11 @@ def schedule(
             raise InputError("fast mode cannot be combined with batch", fix="drop --batch or speed=fast")
         if period.fast is not None:
             prices, tiers, confidence = period.fast.prices, period.fast.tiers, period.fast.confidence
+        elif period.fast_unpriced_reason:
+            raise UnpricedModelError(
+                f"no fast-mode price for {record.id}: {period.fast_unpriced_reason}",
+                fix="add one with --pricing FILE, or price the request at standard speed",
+            )
         else:
             notes.append(f"no fast-mode price for {record.id} on this date; billed at standard prices")
             speed = "standard"

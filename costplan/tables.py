@@ -97,6 +97,10 @@ class Period(_Strict):
         description="Factor on every price for Message Batches; null where batch was not offered.",
     )
     fast: Variant | None = Field(default=None, description="Fast mode (`speed: fast`) prices, if offered.")
+    fast_unpriced_reason: str | None = Field(
+        default=None,
+        description="Fast mode is offered but its price is unknown: a fast request is refused, not under-priced.",
+    )
     geo_multipliers: dict[str, Decimal] = Field(
         default_factory=dict,
         description="Factor on every price by `inference_geo` value (e.g. us: 1.1); absent values cost 1x.",

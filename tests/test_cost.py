@@ -245,3 +245,21 @@ def test_cost_to_dict_keeps_money_as_plain_strings():
     data = costplan.cost({"input_tokens": 1}, "claude-haiku-4-5", at=ON).to_dict()
     assert data["total_usd"] == "0.000001"
     assert data["pricing_version"] and data["period_since"]
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("anthropic/claude-3.5-haiku:beta", "claude-3-5-haiku-20241022"),
+        ("anthropic/claude-sonnet-4", "claude-sonnet-4-20250514"),
+        ("anthropic/claude-opus-4.1", "claude-opus-4-1-20250805"),
+    ],
+)
+def test_openrouter_undated_and_suffixed_names(name, expected):
+    assert costplan.resolve_model(name).id == expected
+
+
+def test_fast_mode_offered_without_a_known_price_is_refused_not_underpriced():
+    with pytest.raises(UnpricedModelError, match="fast-mode"):
+        costplan.cost({"input_tokens": 1, "speed": "fast"}, "claude-fable-5-2", at="2026-11-20")
+    assert costplan.cost({"input_tokens": 1_000_000}, "claude-fable-5-2", at="2026-11-20").total == D("8")
