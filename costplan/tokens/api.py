@@ -136,7 +136,7 @@ def count_api(
             cause = exc.__cause__ or exc.__context__
             detail = type(cause).__name__ if cause else "connection error"
             reason, wait = f"cannot reach the count_tokens API ({detail})", _backoff(attempt)
-        except anthropic.APIResponseValidationError:
+        except (anthropic.APIError, ValueError):  # unparsable or unexpected answer (ValueError: bad JSON)
             raise TokenCountUnavailable("the count_tokens API answered with a malformed body") from None
         attempt += 1
         if attempt > settings.max_retries:

@@ -1,0 +1,113 @@
+"""A loopback stand-in for POST /v1/messages/count_tokens, for the token counter's tests.
+
+Each server runs in its own thread on 127.0.0.1 with an ephemeral port; `mode` picks the behaviour and
+`hits` counts requests, so a test can prove that a cached count made no call.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+FAKE_KEY = "sk-ant-test-SECRET123"
+
+
+@dataclass
+class ServerState:
+    mode: str = "ok"
+    value: int = 42
+    slow_seconds: float = 1.0
+    hits: int = 0
+    bodies: list[dict] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _handler(state: ServerState) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:  # keep test output clean
+            return None
+
+        def _send(self, status: int, payload: bytes, headers: dict[str, str] | None = None) -> None:
+            self.send_response(status)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(payload)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def _error(self, status: int, kind: str, message: str, headers: dict[str, str] | None = None) -> None:
+            body = {"type": "error", "error": {"type": kind, "message": message}}
+            self._send(status, json.dumps(body).encode(), {"x-should-retry": "false", **(headers or {})})
+
+        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            length = int(self.headers.get("content-length") or 0)
+            raw = self.rfile.read(length)
+            with state.lock:
+                state.hits += 1
+                auth = self.headers.get("authorization") or ""
+                state.keys.append(self.headers.get("x-api-key") or auth.removeprefix("Bearer "))
+                try:
+                    state.bodies.append(json.loads(raw))
+                except ValueError:
+                    state.bodies.append({})
+            if self.path.split("?")[0] != "/v1/messages/count_tokens":
+                self._error(404, "not_found_error", f"no route {self.path}")
+                return
+            mode = state.mode
+            if mode == "ok":
+                self._send(200, json.dumps({"input_tokens": state.value}).encode())
+            elif mode == "400":
+                self._error(400, "invalid_request_error", "messages: field required")
+            elif mode == "401":
+                self._error(401, "authentication_error", "invalid x-api-key")
+            elif mode == "429":
+                self._error(429, "rate_limit_error", "slow down", {"retry-after": "0"})
+            elif mode == "429-long":
+                self._error(429, "rate_limit_error", "slow down", {"retry-after": "3600"})
+            elif mode == "500":
+                self._error(500, "api_error", "internal error")
+            elif mode == "529":
+                self._error(529, "overloaded_error", "overloaded")
+            elif mode == "slow":
+                time.sleep(state.slow_seconds)
+                self._send(200, json.dumps({"input_tokens": state.value}).encode())
+            elif mode == "malformed":
+                self._send(200, b'{"tokens": "many"}')
+            elif mode == "not-json":
+                self._send(200, b"<html>gateway</html>")
+            else:
+                self._error(500, "api_error", f"unknown mode {mode}")
+
+    return Handler
+
+
+@contextmanager
+def count_server(mode: str = "ok", value: int = 42) -> Iterator[tuple[str, ServerState]]:
+    """(base_url, state) of a running server; shut down on exit."""
+    state = ServerState(mode=mode, value=value)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", state
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def closed_port_url() -> str:
+    """A loopback URL nothing listens on (the port was bound, then released): connection refused."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
