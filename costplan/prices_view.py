@@ -32,7 +32,6 @@ def _remark(period: Period) -> str:
     parts = [f"prompt > {t.above:,}: {t.prices.input}/{t.prices.output} (whole request)" for t in period.tiers]
     if period.fast is not None:
         parts.append(f"fast mode {period.fast.prices.input}/{period.fast.prices.output}")
-    parts += [f"inference_geo {geo} x{factor}" for geo, factor in period.geo_multipliers.items()]
     return "; ".join(parts)
 
 
@@ -48,13 +47,18 @@ def current_rows(book: PriceBook, day: dt.date, *, include_retired: bool = False
         row: dict[str, Any] = {"model": record.id, "name": record.name, "status": state}
         if not record.periods or day < record.periods[0].since:
             row.update(
-                prices=None, batch_multiplier=None, since=None, remark=record.unpriced_reason or "no price on this date"
+                prices=None,
+                batch_multiplier=None,
+                geo_multipliers={},
+                since=None,
+                remark=record.unpriced_reason or "no price on this date",
             )
         else:
             period = book.period(record, day)
             row.update(
                 prices=_prices(period.prices),
                 batch_multiplier=period.batch_multiplier,
+                geo_multipliers=dict(period.geo_multipliers),
                 since=period.since,
                 confidence=period.confidence,
                 remark=_remark(period),

@@ -51,9 +51,7 @@ class LazyGroup(click.Group):
             formatter.write_dl(rows)
 
 
-@click.group(
-    cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
-)
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="costplan")
 def cli() -> None:
     """Know what your Claude API usage will cost, and whether it fits your rate limits.

@@ -143,9 +143,13 @@ def cost_cmd(
     ]
     rows += [(f"{fee} fee", "", "", usd(amount, 8)) for fee, amount in result.fees.items()]
     rows.append(("total", "", "", usd(result.total, 8)))
-    options = [result.tier, "batch" if result.batch else "standard", result.speed]
+    options = [
+        f"prompt tier {result.tier}",
+        "batch" if result.batch else "not batch",
+        f"{result.speed} speed",
+    ]
     if result.inference_geo:
-        options.append(f"inference_geo {result.inference_geo}")
+        options.append(f"inference_geo {result.inference_geo} (x{price(result.multiplier)} in the rates)")
     click.echo(
         f"{result.model} on {result.date.isoformat()}: {', '.join(options)} "
         f"(period from {result.period_since.isoformat()}, {result.confidence}, table {result.pricing_version})"

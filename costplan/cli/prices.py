@@ -84,11 +84,12 @@ def prices(
                     r["model"],
                     *(price(r["prices"].get(k)) if r["prices"] else "-" for k in _COLUMNS),
                     "-" if r["batch_multiplier"] is None else f"x{price(r['batch_multiplier'])}",
+                    " ".join(f"{g} x{price(f)}" for g, f in r["geo_multipliers"].items()) or "-",
                     r["status"],
                 )
                 for r in rows
             ],
-            ["model", "input", "output", "write 5m", "write 1h", "cache read", "batch", "status"],
+            ["model", "input", "output", "write 5m", "write 1h", "cache read", "batch", "geo", "status"],
         )
     )
     notes = [f"{r['model']}: {r['remark']}" for r in rows if r.get("remark")]
