@@ -340,16 +340,20 @@ def _normal_quantile(q: float) -> float:
     )
 
 
-def token_demand(lam: float, mean: float, mean_square: float, q: float = QUANTILE) -> float:
-    """Tokens in a minute at quantile q when lam requests arrive (Poisson) with sizes of given moments.
+def token_demand(lam: float, mean: float, mean_square: float, q: float = QUANTILE, n_q: int | None = None) -> float:
+    """Tokens in a minute at quantile q when lam requests arrive (Poisson) with sizes of the given moments.
 
-    lam*E[X] + (N_q - lam)*sqrt(E[X^2]): exactly N_q*X for a constant size X, and the normal approximation
-    of the compound Poisson (mean lam*E[X], variance lam*E[X^2]) when sizes vary.
+    N_q * E[X] + z_q * sqrt(lam * Var[X]): the count quantile at the mean size, plus the normal quantile of
+    the size spread. Exactly N_q * X for a constant size; never below the compound-Poisson normal
+    approximation (standard deviations are subadditive); and nondecreasing in lam, so less traffic never
+    shows more demand.
     """
     if lam <= 0:
         return 0.0
-    excess = max(poisson_quantile(lam, q) - lam, 0.0)
-    return lam * mean + excess * math.sqrt(max(mean_square, 0.0))
+    n = poisson_quantile(lam, q) if n_q is None else n_q
+    spread = mean_square - mean * mean
+    spread = spread if spread > 1e-9 * mean * mean else 0.0  # float noise of a constant size
+    return n * mean + _normal_quantile(q) * math.sqrt(lam * spread)
 
 
 def headroom(demand: float, limit: float) -> float:

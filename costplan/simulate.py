@@ -41,7 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from costplan.catalog import PriceBook, default_pricebook, load_pricebook, to_date
 from costplan.costing import price_usage
 from costplan.errors import InputError
-from costplan.ratelimits import RateTables, headroom, load_ratelimits, poisson_quantile
+from costplan.ratelimits import RateTables, headroom, load_ratelimits, poisson_quantile, token_demand
 from costplan.tables import ModelRecord
 from costplan.usage import Usage
 from costplan.workload import Distribution, Stream, Workload, load_workload
@@ -749,12 +749,16 @@ def _pool_demand(group: _PoolDemand, otpm_basis: str) -> dict[str, tuple[int, dt
         nq = quantiles.get(key)
         if nq is None:
             nq = quantiles[key] = poisson_quantile(lam[t])
-        return lam[t] * (m1[t] / lam[t]) + max(nq - lam[t], 0.0) * math.sqrt(m2[t] / lam[t])
+        return token_demand(lam[t], m1[t] / lam[t], m2[t] / lam[t], n_q=nq)
 
     rpm = poisson_quantile(max(lam))
     itpm = max(tokens(t, in1, in2) for t in range(MINUTES))
     otpm = max(tokens(t, out1, out2) for t in range(MINUTES))
-    return {"rpm": (rpm, peak_day), "itpm": (math.ceil(itpm), peak_day), "otpm": (math.ceil(otpm), peak_day)}
+    return {
+        "rpm": (rpm, peak_day),
+        "itpm": (math.ceil(itpm - 1e-6), peak_day),
+        "otpm": (math.ceil(otpm - 1e-6), peak_day),
+    }
 
 
 def _rate_limits(
