@@ -1144,3 +1144,10 @@ def _tier_warnings(plan: StreamPlan, book: PriceBook, day: dt.date, warnings: li
             f"stream {stream.name}: the largest requests (~{biggest:,.0f} tokens at p95) exceed the "
             f"{record.context_window:,}-token context window of {record.id}"
         )
+
+
+if __name__ == "__main__":  # regenerate the published schema: python -m costplan.simulate > schemas/...
+    import json
+    import sys
+
+    sys.stdout.write(json.dumps(json_schema(), indent=2, sort_keys=True) + "\n")
