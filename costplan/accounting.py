@@ -74,6 +74,12 @@ class Problem:
         return {"file": self.file, "line": self.line, "kind": self.kind, "message": self.message}
 
 
+def _hit_rate(tokens: Mapping[str, int | Decimal]) -> float | None:
+    """Cache reads over all cached-prefix tokens (reads + writes), as `costplan.simulate` defines it."""
+    cached = tokens["cache_read"] + tokens["cache_write_5m"] + tokens["cache_write_1h"]
+    return float(tokens["cache_read"] / cached) if cached else None
+
+
 class StrictStop(InputError):
     """The first unpriceable line under `strict=True`; carries the problem so a parallel run can re-number it."""
 
@@ -102,14 +108,12 @@ class GroupTotal:
 
     @property
     def cache_hit_rate(self) -> float | None:
-        """Share of cacheable prompt served from cache: read / (read + writes + uncached input).
+        """Cache reads / (reads + writes), in tokens: the estimate's definition, so plan and actual compare.
 
-        The same definition as the estimate's (cached prefix tokens billed as reads over all prompt tokens),
-        so plan and actual compare like for like. None when there is no prompt at all.
+        It is the share of cached-prefix tokens that found the cache warm; uncached input does not count.
+        None when nothing was cached or read.
         """
-        t = self.tokens
-        prompt = t["input"] + t["cache_write_5m"] + t["cache_write_1h"] + t["cache_read"]
-        return t["cache_read"] / prompt if prompt else None
+        return _hit_rate(self.tokens)
 
     def to_dict(self, by: Sequence[str]) -> dict[str, Any]:
         return {
@@ -948,9 +952,8 @@ class PlanSide:
 
     @property
     def cache_hit_rate(self) -> float | None:
-        """cache_read / (input + cache writes + cache_read): the share of the prompt billed as a cache read."""
-        prompt = sum(self.tokens.values(), ZERO) - self.tokens["output"]
-        return float(self.tokens["cache_read"] / prompt) if prompt else None
+        """Cache reads / (reads + writes), in tokens: the definition of `costplan estimate`."""
+        return _hit_rate(self.tokens)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -450,48 +450,87 @@ def test_grouping_by_model_or_day_gives_the_same_exact_total(raw):
 # ---- plan vs actual ------------------------------------------------------------------------------------------
 
 
-def test_compare_plan_scales_per_day_plan_to_the_log_span(tmp_path):
-    lines = [
-        usage_record("claude-haiku-4-5", "2026-10-01", input_tokens=600_000, cache_read_input_tokens=400_000),
-        usage_record("claude-haiku-4-5", "2026-10-02", input_tokens=600_000, cache_read_input_tokens=400_000),
-    ]
-    report = price_log([write(tmp_path, lines)])
-    estimate = {
+def _estimate() -> dict:
+    """The parts of `Estimate.to_dict()` the comparison reads (the shape `costplan estimate --format json` has)."""
+    return {
         "days": 30,
         "streams": [
             {
                 "name": "chat",
-                "model": "claude-haiku-4-5",
-                "requests_per_day": 1,
-                "cache_hit_rate": 0.5,
+                "model": "claude-haiku-4-5-20251001",
+                "requests_per_day": 1.0,
+                "cache_hit_rate": 0.6,
                 "cost_per_day_usd": "0.5",
                 "tokens_per_day": {
-                    "input": 500_000.0,
+                    "input": 500_000,
                     "output": 0,
-                    "cache_write_5m": 0,
+                    "cache_write_5m": 200_000,
                     "cache_write_1h": 0,
-                    "cache_read": 500_000,
+                    "cache_read": 300_000,
                 },
             },
             {
                 "name": "unused",
                 "model": "claude-opus-4-6",
-                "requests_per_day": 2,
+                "requests_per_day": 2.0,
                 "cost_per_day_usd": "1",
                 "tokens_per_day": {},
             },
         ],
         "total": {"cost_per_day_usd": "1.5"},
     }
-    plan = compare_plan(report, estimate, workload="w.yaml")
+
+
+def _plan_log(tmp_path: Path) -> Path:
+    usage = {"input_tokens": 500_000, "cache_creation_input_tokens": 100_000, "cache_read_input_tokens": 400_000}
+    return write(tmp_path, [usage_record("claude-haiku-4-5", day, **usage) for day in ("2026-10-01", "2026-10-02")])
+
+
+def test_compare_plan_scales_per_day_plan_to_the_log_span(tmp_path):
+    report = price_log([_plan_log(tmp_path)])
+    plan = compare_plan(report, _estimate(), workload="w.yaml")
     assert plan.days == 2
     row = {r.model: r for r in plan.rows}["claude-haiku-4-5-20251001"]
-    # plan: 2 days x $0.50 = $1.00; actual: 2 x (0.6 x $1 + 0.4 x $0.10) = $1.28 -> +28 %
-    assert row.plan.cost == D("1.0") and row.actual.cost == D("1.28")
-    assert row.diff_pct["cost"] == pytest.approx(28.0)
+    # plan: 2 days x $0.50 = $1.00; actual: 2 x (0.5 x $1 + 0.1 x $1.25 + 0.4 x $0.10) = $1.33 -> +33 %
+    assert row.plan.cost == D("1.0") and row.actual.cost == D("1.33")
+    assert row.diff_pct["cost"] == pytest.approx(33.0)
     assert row.plan.requests == 2 and row.actual.requests == 2
-    assert row.plan.cache_hit_rate == pytest.approx(0.5) and row.actual.cache_hit_rate == pytest.approx(0.4)
-    assert row.diff_pct["cache_hit_rate"] == pytest.approx(-10.0)  # percentage points
+    assert row.diff_pct["input"] == pytest.approx(0.0)
+    # hit rate = reads / (reads + writes): plan 300k / 500k = 60 %, actual 400k / 500k = 80 %: +20 points
+    assert row.plan.cache_hit_rate == pytest.approx(0.6) and row.actual.cache_hit_rate == pytest.approx(0.8)
+    assert row.diff_pct["cache_hit_rate"] == pytest.approx(20.0)
     assert any("claude-opus-4-6 is planned but has no usage" in n for n in plan.notes)
     data = plan.to_dict()
-    assert data["total"]["plan_cost_usd"] == "3" and data["total"]["actual_cost_usd"] == "1.28"
+    assert data["total"]["plan_cost_usd"] == "3" and data["total"]["actual_cost_usd"] == "1.33"
+
+
+WORKLOAD = """
+name: plan-test
+as_of: 2026-10-01
+days: 30
+streams:
+  - name: chat
+    model: claude-haiku-4-5
+    requests_per_day: 2
+    input_tokens: 500000
+    output_tokens: 0
+"""
+
+
+def test_cli_plan_side_by_side_with_the_real_estimate(tmp_path):
+    workload = tmp_path / "workload.yaml"
+    workload.write_text(WORKLOAD)
+    log = write(tmp_path, [usage_record("claude-haiku-4-5", "2026-10-01", input_tokens=1_000_000)])
+    runner = CliRunner()
+    result = runner.invoke(cli, ["usage", str(log), "--plan", str(workload), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.output)["plan"]
+    assert plan["days"] == 1
+    (row,) = plan["models"]
+    assert row["model"] == "claude-haiku-4-5-20251001"
+    assert row["actual"]["cost_usd"] == "1" and row["actual"]["requests"] == "1"
+    assert D(row["plan"]["requests"]) == 2
+    assert row["diff_pct"]["requests"] == pytest.approx(-50.0)
+    table = runner.invoke(cli, ["usage", str(log), "--plan", str(workload)])
+    assert table.exit_code == 0, table.output
+    assert "plan" in table.output and "actual" in table.output and "diff" in table.output
