@@ -68,17 +68,16 @@ def _token_cells(tokens: dict[str, Any]) -> list[str]:
 def _render_table(report: UsageReport) -> str:
     headers = [*report.by, "requests", *(_HEADS[n] for n in TOKEN_CLASSES), "web search", "cost"]
     rows: list[list[Any]] = [
-        [*g.key, _n(g.requests), *_token_cells(g.tokens), _n(g.web_search_requests), usd(g.cost)]
-        for g in report.groups
+        [*g.key, _n(g.requests), *_token_cells(g.tokens), _n(g.web_search_requests), usd(g.cost)] for g in report.groups
     ]
     t = report.total
     rows.append(
         [
             "TOTAL",
             *[""] * (len(report.by) - 1),
-            f"{t.requests:,}",
+            _n(t.requests),
             *_token_cells(t.tokens),
-            f"{t.web_search_requests:,}",
+            _n(t.web_search_requests),
         ]
         + [usd(t.cost)]
     )
@@ -121,10 +120,8 @@ def _render_plan(plan: PlanComparison) -> str:
     rows: list[list[Any]] = []
     for row in plan.rows:
         p, a, d = row.plan, row.actual, row.diff_pct
-        rows.append(
-            [row.model, "plan", f"{p.requests:,}", *_token_cells(p.tokens), _rate(p.cache_hit_rate), usd(p.cost)]
-        )
-        rows.append(["", "actual", f"{a.requests:,}", *_token_cells(a.tokens), _rate(a.cache_hit_rate), usd(a.cost)])
+        rows.append([row.model, "plan", _n(p.requests), *_token_cells(p.tokens), _rate(p.cache_hit_rate), usd(p.cost)])
+        rows.append(["", "actual", _n(a.requests), *_token_cells(a.tokens), _rate(a.cache_hit_rate), usd(a.cost)])
         rows.append(
             ["", "diff", _pct(d["requests"]), *(_pct(d[n]) for n in TOKEN_CLASSES), _pct(d["cache_hit_rate"])]
             + [_pct(d["cost"])]
