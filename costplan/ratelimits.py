@@ -353,7 +353,11 @@ def token_demand(lam: float, mean: float, mean_square: float, q: float = QUANTIL
     n = poisson_quantile(lam, q) if n_q is None else n_q
     spread = mean_square - mean * mean
     spread = spread if spread > 1e-9 * mean * mean else 0.0  # float noise of a constant size
-    return n * mean + _normal_quantile(q) * math.sqrt(lam * spread)
+    z = Z_QUANTILE if q == QUANTILE else _normal_quantile(q)
+    return n * mean + z * math.sqrt(lam * spread)
+
+
+Z_QUANTILE = _normal_quantile(QUANTILE)
 
 
 def headroom(demand: float, limit: float) -> float:
