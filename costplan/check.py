@@ -96,6 +96,14 @@ class RateLimitDoc(_Doc):
         return str(value) if isinstance(value, float) else value
 
 
+class SpendCapDoc(_Doc):
+    """The tier's monthly spend cap: past it the API pauses usage until the next month."""
+
+    tier: str | None = None
+    cap_usd: Decimal | None = None
+    cost_per_month_usd: Decimal | None = None
+
+
 class EstimateDoc(_Doc):
     """The fields of an estimate that the checks read; the rest of the document is passed through untouched."""
 
@@ -107,6 +115,7 @@ class EstimateDoc(_Doc):
     streams: list[StreamDoc]
     total: TotalDoc
     rate_limits: list[RateLimitDoc] = Field(default_factory=list)
+    spend_cap: SpendCapDoc | None = None
     warnings: list[str] = Field(default_factory=list)
 
     @field_validator("warnings", mode="before")
@@ -376,9 +385,11 @@ class CheckResult:
 
 
 def _plain(value: Decimal | str, unit: Unit) -> str:
-    """Values as JSON strings; a computed percentage is cut to 4 places (the comparison used the exact one)."""
+    """Values as JSON strings; computed ratios are cut to 4 or 6 places (the comparison used the exact value)."""
     if isinstance(value, Decimal) and unit == "percent":
         return _excess_text(value)
+    if isinstance(value, Decimal) and value.is_finite() and value.as_tuple().exponent < -6:  # a computed ratio
+        return str(value.quantize(Decimal("0.000001")))
     return str(value)
 
 
@@ -496,7 +507,11 @@ def check_budgets(est: EstimateDoc, limits: Limits) -> list[CheckResult]:
 
 
 def check_headroom(est: EstimateDoc, min_headroom: Decimal) -> list[CheckResult]:
-    """Every rate limit of the estimate must keep at least `min_headroom` (1 - peak demand / limit) free."""
+    """Every rate limit of the estimate must keep at least `min_headroom` (1 - peak demand / limit) free.
+
+    The tier's monthly spend cap is a limit of the same kind (past it the API pauses usage), so when the
+    estimate reports one it is held to the same headroom: 1 - monthly cost / cap.
+    """
     out: list[CheckResult] = []
     for rl in est.rate_limits:
         name = f"headroom {rl.pool} {rl.limit}"
@@ -506,20 +521,28 @@ def check_headroom(est: EstimateDoc, min_headroom: Decimal) -> list[CheckResult]
         if rl.headroom is None:
             out.append(CheckResult(name, None, min_headroom, True, f"no limit applies{binding}", "fraction", -INFINITY))
             continue
-        passed = rl.headroom >= min_headroom
-        out.append(
-            CheckResult(
-                name,
-                rl.headroom,
-                min_headroom,
-                passed,
-                f"{demand}{of}: {fmt_pct(rl.headroom * HUNDRED, signed=False)} free, "
-                f"{'at least' if passed else 'less than'} {fmt_pct(min_headroom * HUNDRED, signed=False)}{binding}",
-                "fraction",
-                _under(rl.headroom, min_headroom),
-            )
-        )
+        out.append(_headroom_result(name, rl.headroom, min_headroom, f"{demand}{of}", binding))
+    cap = est.spend_cap
+    if cap is not None and cap.cap_usd and cap.cost_per_month_usd is not None:
+        headroom = 1 - cap.cost_per_month_usd / cap.cap_usd
+        tier = f" of tier {cap.tier}" if cap.tier else ""
+        what = f"{fmt_usd(cap.cost_per_month_usd)}/month of the {fmt_usd(cap.cap_usd)} monthly spend cap{tier}"
+        out.append(_headroom_result("headroom spend cap", headroom, min_headroom, what, ""))
     return out
+
+
+def _headroom_result(name: str, headroom: Decimal, minimum: Decimal, what: str, suffix: str) -> CheckResult:
+    passed = headroom >= minimum
+    return CheckResult(
+        name,
+        headroom,
+        minimum,
+        passed,
+        f"{what}: {fmt_pct(headroom * HUNDRED, signed=False)} free, "
+        f"{'at least' if passed else 'less than'} {fmt_pct(minimum * HUNDRED, signed=False)}{suffix}",
+        "fraction",
+        _under(headroom, minimum),
+    )
 
 
 def _num(value: Decimal) -> str:

@@ -181,6 +181,15 @@ def test_negative_headroom_is_worse_than_a_small_one() -> None:
     assert report.results[0].excess == D("0.8") / D("0.3")
 
 
+def test_the_tiers_monthly_spend_cap_is_held_to_the_same_headroom() -> None:
+    doc = estimate(rate_limits=[], spend_cap={"tier": "build", "cap_usd": "1000", "cost_per_month_usd": "800.00"})
+    [result] = check_headroom(parse_estimate(doc), D("0.3"))
+    assert result.name == "headroom spend cap" and result.value == D("0.2")  # 1 - 800 / 1000
+    assert not result.passed and "$800.00/month of the $1,000.00 monthly spend cap of tier build" in result.detail
+    no_cap = estimate(rate_limits=[], spend_cap={"tier": "scale", "cap_usd": None, "cost_per_month_usd": "800"})
+    assert check_headroom(parse_estimate(no_cap), D("0.3")) == []
+
+
 def test_a_limit_without_a_value_passes() -> None:
     doc = estimate(rate_limits=[{"pool": "batch", "limit": "queue", "peak_demand": 5, "limit_value": None}])
     [result] = check_headroom(parse_estimate(doc), D("0.5"))
@@ -544,7 +553,7 @@ def test_the_ci_example_workload_loads_with_its_budgets() -> None:
 
     workload = load_workload(CI / "costplan.yaml")
     limits = make_limits(workload.budgets)
-    assert limits.configured and limits.max_increase_pct == D(10) and limits.stream_daily_usd == {"chat": D(120)}
+    assert limits.configured and limits.max_increase_pct == D(10) and limits.stream_daily_usd == {"chat": D(20)}
 
 
 # ------------------------------------------------------------------------------------ the command, in process

@@ -8,7 +8,6 @@ claude-sonnet-4-6 ($3 per million input tokens), not by calling the check code.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -20,10 +19,6 @@ from typing import Any
 import pytest
 
 from costplan.report import usd
-
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("costplan.cli.estimate") is None, reason="`costplan estimate` (issue 4) has not landed"
-)
 
 INPUT_USD_PER_MTOK = Decimal(3)  # claude-sonnet-4-6, published price since 2026-02-17
 OUTPUT_USD_PER_MTOK = Decimal(15)
@@ -189,7 +184,8 @@ def test_headroom_and_lifecycle_checks_come_from_the_estimate(repo: Repo) -> Non
     report = json.loads(done.stdout)
     names = [c["name"] for c in report["checks"]]
     limits = report["estimate"]["rate_limits"]
-    assert limits and sum(n.startswith("headroom ") for n in names) == len(limits)
+    assert limits and sum(n.startswith("headroom ") for n in names) == len(limits) + 1  # + the spend cap
+    assert {f"headroom {r['pool']} {r['limit']}" for r in limits} | {"headroom spend cap"} <= set(names)
     assert "model claude-sonnet-4-6 lifecycle" in names
 
     # Sonnet 4.5 retires 2026-11-30, inside a 30-day horizon from 2026-11-21.
@@ -258,3 +254,10 @@ def test_a_malformed_or_missing_workload_is_exit_2_with_one_line(repo: Repo) -> 
     repo.write("negative.yaml", WORKLOAD + "budgets:\n  max_daily_usd: -3\n", "negative budget")
     line = one_line_error(repo.costplan("check", "negative.yaml"))
     assert "negative.yaml" in line and "max_daily_usd" in line
+
+
+def test_strict_refuses_the_heuristic_fallback_without_a_key(repo: Repo) -> None:
+    line = one_line_error(repo.costplan("check", "workload.yaml", "--max-daily-usd", "100", "--strict"))
+    assert "ANTHROPIC_API_KEY" in line
+    done = repo.costplan("check", "workload.yaml", "--max-daily-usd", "100")
+    assert done.returncode == 0 and "using the offline heuristic" in done.stdout  # the fallback, reported
