@@ -482,7 +482,10 @@ def _plan(
     curves: dict[tuple, CacheCurve],
     warnings: list[str],
 ) -> StreamPlan:
-    record = book.resolve(stream.model, as_of)
+    try:
+        record = book.resolve(stream.model, as_of)
+    except InputError as exc:
+        raise InputError(f"{_where(workload, stream, 'model')}: {exc.message}", fix=exc.fix) from None
     prefix, prefix_method = _prefix_tokens(workload, stream, record, method, strict, warnings)
     user, output = Sizes.of(stream.input_tokens), Sizes.of(stream.output_tokens)
     ttl_minutes = stream.cache.minutes if stream.cache else 5
@@ -524,6 +527,22 @@ def _plan(
     return StreamPlan(
         stream, record, prefix, prefix_method, user, output, turns, prefix_cached, curve, volumes, hit_rates
     )
+
+
+def _where(workload: Workload, stream: Stream, field: str) -> str:
+    """`file:line: streams[i].field (stream name)` for errors found after loading."""
+    index = workload.streams.index(stream)
+    where = f"streams[{index}].{field} (stream {stream.name})"
+    source = workload.source
+    if source is None:
+        return where
+    from costplan.workload import _line_of
+
+    try:
+        line = _line_of(source.read_text(encoding="utf-8"), index, field)
+    except (OSError, ValueError):
+        line = None
+    return f"{source}:{line}: {where}" if line else f"{source}: {where}"
 
 
 @dataclass

@@ -7,6 +7,7 @@ then validated by strict pydantic models (unknown keys are errors, not silently 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import difflib
 import math
@@ -329,10 +330,8 @@ def _explain(exc: ValidationError, lines: dict[tuple, int], file: str, data: Any
     where = f"{file}:{line}" if line else file
     field = _dotted(loc) or "(top level)"
     if len(loc) >= 2 and loc[0] == "streams" and isinstance(loc[1], int) and isinstance(data, dict):
-        try:
+        with contextlib.suppress(KeyError, IndexError, TypeError):
             field = f"{field} (stream {data['streams'][loc[1]]['name']})"
-        except (KeyError, IndexError, TypeError):
-            pass
     if item["type"] == "extra_forbidden":
         name = str(loc[-1])
         close = difflib.get_close_matches(name, _fields_at(loc), n=1, cutoff=0.6)

@@ -123,6 +123,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, text: str, needle: str
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and needle in lines[0] and "Traceback" not in result.stderr
+    assert f"{path}:" in lines[0] or "not valid YAML" in lines[0]  # names the file (and the line)
 
 
 def test_missing_file_is_exit_2():
