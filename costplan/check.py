@@ -143,6 +143,11 @@ def parse_estimate(data: Any, *, source: str = "estimate") -> EstimateDoc:
             f"{source}: not a costplan estimate (expected a JSON object, got {type(data).__name__})",
             fix="save one with `costplan estimate workload.yaml --format json > estimate.json`",
         )
+    if "checks" in data and "passed" in data and "streams" not in data:
+        raise InputError(
+            f"{source}: this is a `costplan check` report, not an estimate",
+            fix="save the baseline with `costplan estimate workload.yaml --format json`",
+        )
     try:
         return EstimateDoc.model_validate(data)
     except ValidationError as exc:

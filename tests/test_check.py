@@ -474,7 +474,8 @@ def test_load_baseline_reads_a_saved_estimate(tmp_path: Path) -> None:
         ("", "empty"),
         ('{"streams": [', "line 1 column 14: not valid JSON"),
         ("[1, 2]", "not a costplan estimate \\(expected a JSON object"),
-        ('{"passed": true, "checks": []}', "field `streams` missing"),
+        ('{"passed": true, "checks": []}', "a `costplan check` report, not an estimate"),
+        ('{"name": "x", "total": {}}', "field `streams` missing"),
         (
             '{"streams": [{"name": "a"}], "total": {"cost_per_day_usd": "1"}}',
             "`streams\\[0\\].cost_per_day_usd` missing",

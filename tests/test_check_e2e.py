@@ -215,7 +215,8 @@ def test_step_summary_is_appended_not_truncated(repo: Repo, baseline: tuple[Path
     ("content", "expected"),
     [
         ('{"streams": [', "not valid JSON"),
-        ('{"passed": false, "checks": []}', "not a costplan estimate: field `streams` missing"),
+        ('{"passed": false, "checks": []}', "a `costplan check` report, not an estimate"),
+        ('{"name": "e2e", "streams": []}', "not a costplan estimate: field `total` missing"),
         ("", "empty"),
     ],
 )
