@@ -30,7 +30,7 @@ from typing import IO, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from costplan.catalog import PriceBook, default_pricebook, to_date
-from costplan.costing import MILLION, TOKEN_CLASSES, Cost, price_usage
+from costplan.costing import TOKEN_CLASSES, price_usage
 from costplan.errors import InputError, UnknownModelError
 from costplan.logformats import NotBilled, find_timestamp, parse_day, records_from, tag_value
 from costplan.tables import ModelRecord, Period, PriceSet
@@ -571,7 +571,6 @@ class Ledger:
 
     def finish(self) -> UsageReport:
         """Price every group once through `price_usage` and roll the groups up as asked."""
-        rates: dict[tuple[Any, ...], Cost] = {}
         out: dict[tuple[str, ...], GroupTotal] = {}
         models: dict[str, GroupTotal] = {}
         total = GroupTotal(key=())
@@ -582,34 +581,21 @@ class Ledger:
                 target = self.targets[(model, day)] = self._target(model, day)
             assert isinstance(target, _Target)
             record = target.record
-            price_key = (record.id, day, batch, geo, speed, tier, bool(acc[_WS]))
-            priced = rates.get(price_key)
-            if priced is None:
-                thresholds = target.thresholds(speed == "fast")
-                probe = Usage(
-                    input_tokens=thresholds[tier] + 1 if tier >= 0 else 0,
-                    web_search_requests=1 if acc[_WS] else 0,
-                    service_tier="batch" if batch else None,
-                    inference_geo=geo,
-                    speed=speed,
-                )
-                priced = rates[price_key] = price_usage(probe, record, day, batch=batch, book=self.book)
-                expected = thresholds[tier] if tier >= 0 else None
-                if priced.tier_above != expected:  # the probe must land in the tier the requests did
-                    raise AssertionError(f"tier mismatch for {record.id} on {day}: {priced.tier_above} != {expected}")
-                warnings.update(priced.notes)
+            thresholds = target.thresholds(speed == "fast")
+            summed = Usage(acc[_IN], acc[_OUT], acc[_W5], acc[_W1], acc[_READ], acc[_WS], 0, None, geo, speed)
+            # every request of the group is in the same tier: price the sums once, tier chosen for one of them
+            priced = price_usage(
+                summed, record, day, batch=batch, book=self.book, tier_prompt=thresholds[tier] + 1 if tier >= 0 else 0
+            )
+            warnings.update(priced.notes)
             group = GroupTotal(key=())
             group.records = acc[_RECORDS]
             group.requests = acc[_REQUESTS]
             group.batch_requests = acc[_REQUESTS] if batch else 0
             group.web_search_requests = acc[_WS]
-            counts = (acc[_IN], acc[_OUT], acc[_W5], acc[_W1], acc[_READ])
-            for name, count in zip(TOKEN_CLASSES, counts):
-                group.tokens[name] = count
-                # the same product price_usage forms per request (count x rate x multiplier / 1e6), on the sum
-                group.cost_by_class[name] = _EXACT.divide(_EXACT.multiply(count, priced.rates[name]), MILLION)
-            for name, fee in priced.fees.items():  # the probe used exactly one search: fee is per search
-                group.fees[name] = _EXACT.multiply(acc[_WS], fee)
+            group.tokens.update(priced.tokens)
+            group.cost_by_class.update(priced.by_class)
+            group.fees.update(priced.fees)
             key = tuple(
                 record.id if part == "model" else day.isoformat() if part == "day" else tag[self._tag_index(part)]
                 for part in self.by

@@ -143,7 +143,18 @@ def choose_tier(tiers: tuple[Tier, ...], prompt_tokens: int) -> Tier | None:
     return chosen
 
 
-_TRUST = ["uncertain", "third-party-single", "third-party-consistent", "official-derived", "official"]
+TRUST_ORDER = ("uncertain", "third-party-single", "third-party-consistent", "official-derived", "official")
+
+
+def weakest(*levels: str) -> str:
+    """The least trusted of several confidence levels: a price is only as sure as its weakest part."""
+    return min(levels, key=TRUST_ORDER.index)
+
+
+def tier_thresholds(period: Period, speed: str | None) -> tuple[int, ...]:
+    """The prompt-length thresholds (ascending) that apply to requests of this speed in this period."""
+    tiers = period.fast.tiers if speed == "fast" and period.fast is not None else period.tiers
+    return tuple(t.above for t in tiers)
 
 
 def schedule(
@@ -201,10 +212,33 @@ def schedule(
             notes=tuple(notes),
         )
 
-    steps = [(t.above, rates(t.prices, t.above, min(confidence, t.confidence, key=_TRUST.index))) for t in tiers]
+    steps = [(t.above, rates(t.prices, t.above, weakest(confidence, t.confidence))) for t in tiers]
     steps.reverse()
     steps.append((-1, rates(prices, None, confidence)))
     return tuple(steps)
+
+
+def applicable_rates(
+    book: PriceBook,
+    record: ModelRecord,
+    day: dt.date,
+    *,
+    speed: str | None = None,
+    batch: bool = False,
+    geo: str | None = None,
+    prompt: int = 0,
+) -> tuple[Period, Rates]:
+    """The period in force and the rates a request of this kind and prompt length pays (memoised per book)."""
+    key = (record.id, day, speed, batch, geo)
+    found = book.cache.get(key)
+    if found is None:
+        period = book.period(record, day)
+        found = book.cache[key] = (period, schedule(record, period, speed=speed, batch=batch, geo=geo))
+    period, steps = found
+    for above, step in steps:
+        if prompt > above:
+            return period, step
+    return period, steps[-1][1]
 
 
 def price_usage(
@@ -214,24 +248,20 @@ def price_usage(
     *,
     batch: bool | None = None,
     book: PriceBook,
+    tier_prompt: int | None = None,
 ) -> Cost:
-    """Cost of `usage` on `record` on `day`; `batch=None` follows the usage's `service_tier`."""
+    """Cost of `usage` on `record` on `day`; `batch=None` follows the usage's `service_tier`.
+
+    `usage` may be the sum of many requests that share a prompt-length tier: pass `tier_prompt`, the prompt
+    length of any one of them, and the tier is chosen by it instead of by the summed prompt. Cost is linear
+    in tokens within a tier, so this prices a group exactly in one call.
+    """
     is_batch = usage.service_tier == "batch" if batch is None else bool(batch)
-    key = (record.id, day, usage.speed, is_batch, usage.inference_geo)
-    found = book.cache.get(key)
-    if found is None:
-        period = book.period(record, day)
-        found = book.cache[key] = (
-            period,
-            schedule(record, period, speed=usage.speed, batch=is_batch, geo=usage.inference_geo),
-        )
-    period, steps = found
-    prompt = usage.input_tokens + usage.cache_write_5m + usage.cache_write_1h + usage.cache_read
-    rates = steps[-1][1]
-    for above, step in steps:
-        if prompt > above:
-            rates = step
-            break
+    if tier_prompt is None:
+        tier_prompt = usage.input_tokens + usage.cache_write_5m + usage.cache_write_1h + usage.cache_read
+    period, rates = applicable_rates(
+        book, record, day, speed=usage.speed, batch=is_batch, geo=usage.inference_geo, prompt=tier_prompt
+    )
     counts = (usage.input_tokens, usage.output_tokens, usage.cache_write_5m, usage.cache_write_1h, usage.cache_read)
     for index in rates.unpriced:
         if counts[index]:

@@ -23,7 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from costplan.catalog import PriceBook
-from costplan.costing import _TRUST
+from costplan.costing import weakest
 from costplan.errors import InputError
 from costplan.tables import PRICE_FIELDS, ModelRecord, Period, PriceSet, Tier
 
@@ -71,11 +71,11 @@ def _rows_of(book: PriceBook, record: ModelRecord) -> Iterator[PriceRow]:
         if period.fast is not None:
             fast = period.fast
             variants.append(
-                ("fast", fast.prices, fast.tiers, min(period.confidence, fast.confidence, key=_TRUST.index), fast.note)
+                ("fast", fast.prices, fast.tiers, weakest(period.confidence, fast.confidence), fast.note)
             )
         for speed, base, tiers, confidence, note in variants:
             for above, upto, prices, tier_confidence in _tiers_of(base, tiers):
-                trust = confidence if tier_confidence is None else min(confidence, tier_confidence, key=_TRUST.index)
+                trust = confidence if tier_confidence is None else weakest(confidence, tier_confidence)
                 yield PriceRow(
                     model_id=record.id,
                     model_name=record.name,

@@ -13,9 +13,9 @@ The model (see docs/readme/estimate.md for the prose version):
   (exponential think time with mean theta: probability 1 - exp(-TTL/theta)) and writes only the previous
   output and its new input. A cold turn reads the shared prefix with probability p(t) and rewrites the
   history.
-- Money: expected tokens per class are summed per day (and rounded to whole tokens), then priced with the
-  rates `costing.price_usage` returns for a representative request of the same price period, prompt-length
-  tier and batch flag. Prompt-length tiers apply per request by its whole prompt; for a distribution the
+- Money: expected tokens per class are summed per day (and rounded to whole tokens) for each prompt-length
+  tier and batch flag, and each sum is priced by `costing.price_usage` with the tier chosen for one request
+  of that segment (`tier_prompt`). Prompt-length tiers apply per request by its whole prompt; for a distribution the
   mass of requests above each threshold (closed form for the lognormal) is priced at the tier.
 - Rate limits: demand at the busiest minute of the busiest day is the 99th percentile of Poisson arrivals
   (requests) or of the compound Poisson sum (tokens); batch traffic is outside the Messages limits and counts
@@ -39,7 +39,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from costplan.catalog import PriceBook, default_pricebook, load_pricebook, to_date
-from costplan.costing import price_usage
+from costplan.costing import applicable_rates, price_usage, tier_thresholds
 from costplan.errors import InputError
 from costplan.ratelimits import RateTables, headroom, load_ratelimits, poisson_quantile, token_demand
 from costplan.tables import ModelRecord
@@ -47,7 +47,6 @@ from costplan.usage import Usage
 from costplan.workload import Distribution, Stream, Workload, load_workload
 
 MINUTES = 1440
-MILLION = Decimal(1_000_000)
 MONTH_DAYS = 30
 CLASSES = ("input", "output", "cache_write_5m", "cache_write_1h", "cache_read")
 # Business hours: 09:00-17:00 UTC carry 85 % of the day's traffic evenly, the other 16 hours share 15 %.
@@ -426,9 +425,7 @@ class StreamPlan:
 
 
 def _thresholds(record: ModelRecord, book: PriceBook, day: dt.date, speed: str) -> tuple[int, ...]:
-    period = book.period(record, day)
-    tiers = period.fast.tiers if speed == "fast" and period.fast is not None else period.tiers
-    return tuple(t.above for t in tiers)
+    return tier_thresholds(book.period(record, day), speed)
 
 
 def _prefix_tokens(
@@ -547,44 +544,34 @@ def _where(workload: Workload, stream: Stream, field: str) -> str:
 
 @dataclass
 class _RateCache:
-    """Rates from `price_usage` per (period, segment, batch), so pricing costs a handful of calls."""
+    """Per-class rates (USD/MTok) and the per-search fee by (period, segment, batch), for the Monte Carlo."""
 
     book: PriceBook
-    rates: dict[tuple, tuple[dict[str, Decimal], Decimal, tuple[str, ...]]] = field(default_factory=dict)
 
     def get(
         self, plan: StreamPlan, day: dt.date, thresholds: tuple[int, ...], segment: int, batch: bool
     ) -> tuple[dict[str, Decimal], Decimal, tuple[str, ...]]:
-        period = self.book.period(plan.record, day)
-        retired = plan.record.retires is not None and day >= plan.record.retires
-        key = (plan.record.id, period.since, retired, segment, batch, plan.stream.speed, plan.stream.inference_geo)
-        found = self.rates.get(key)
-        if found is not None:
-            return found
-        prompt = 3 if segment == 0 else thresholds[segment - 1] + 1
-        cache_tokens = {"cache_write_5m": 0, "cache_write_1h": 0, "cache_read": 0}
-        if plan.stream.cache is not None:
-            cache_tokens[plan.write_class] = 1
-            cache_tokens["cache_read"] = 1
-        usage = Usage(
-            input_tokens=prompt - sum(cache_tokens.values()),
-            output_tokens=1,
-            web_search_requests=1 if plan.stream.web_searches else 0,
-            inference_geo=plan.stream.inference_geo,
+        _, rates = applicable_rates(
+            self.book,
+            plan.record,
+            day,
             speed=plan.stream.speed,
-            **cache_tokens,
+            batch=batch,
+            geo=plan.stream.inference_geo,
+            prompt=_segment_prompt(thresholds, segment),
         )
-        cost = price_usage(usage, plan.record, day, batch=batch, book=self.book)
-        expected = None if segment == 0 else thresholds[segment - 1]
-        if cost.tier_above != expected:  # pragma: no cover - guards the representative-request trick
-            raise AssertionError(f"tier mismatch for {plan.record.id}: {cost.tier_above} != {expected}")
-        found = (dict(cost.rates), cost.fees.get("web_search", Decimal(0)), cost.notes)
-        self.rates[key] = found
-        return found
+        fee = self.book.fees(day)
+        per_search = fee.web_search_per_1000 / 1000 if fee and fee.web_search_per_1000 is not None else Decimal(0)
+        return dict(zip(CLASSES, rates.per_mtok)), per_search, rates.notes
+
+
+def _segment_prompt(thresholds: tuple[int, ...], segment: int) -> int:
+    """A prompt length inside segment `segment` (0 = below every tier threshold)."""
+    return 0 if segment == 0 else thresholds[segment - 1] + 1
 
 
 def _day_cost(
-    plan: StreamPlan, d: int, day: dt.date, book: PriceBook, rates: _RateCache, notes: set[str]
+    plan: StreamPlan, d: int, day: dt.date, book: PriceBook, notes: set[str]
 ) -> tuple[Decimal, dict[str, int], int, list[tuple[float, int]]]:
     """Cost of day d, its whole tokens by class, web searches, and (share, segment) of requests by tier."""
     stream = plan.stream
@@ -612,12 +599,20 @@ def _day_cost(
             n_search = round(volume * share * expected["searches"])
             if not any(counts.values()) and not n_search:
                 continue
-            rate, fee, found = rates.get(plan, day, thresholds, index, batch)
-            notes.update(found)
+            summed = Usage(
+                *(counts[c] for c in CLASSES),
+                web_search_requests=n_search,
+                inference_geo=stream.inference_geo,
+                speed=stream.speed,
+            )
+            # the requests of one segment share a tier: price their sums once, the tier chosen for one of them
+            cost = price_usage(
+                summed, plan.record, day, batch=batch, book=book, tier_prompt=_segment_prompt(thresholds, index)
+            )
+            notes.update(cost.notes)
             for c in CLASSES:
                 tokens[c] += counts[c]
-                total += counts[c] * rate[c] / MILLION
-            total += n_search * fee
+            total += cost.total
             searches += n_search
     return total, tokens, searches, []
 
@@ -1026,7 +1021,7 @@ def estimate(
         first_searches = 0
         for d in range(horizon):
             day = day0 + dt.timedelta(days=d)
-            cost, tokens, searches, _ = _day_cost(plan, d, day, book, rates, notes)
+            cost, tokens, searches, _ = _day_cost(plan, d, day, book, notes)
             costs.append(cost)
             daily_totals[d] += cost
             if d == 0:
