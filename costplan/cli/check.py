@@ -8,15 +8,13 @@ summary when `GITHUB_STEP_SUMMARY` is set).
 from __future__ import annotations
 
 import os
-import sys
-import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import click
 
-from costplan.cli.common import format_option, pricing_option
+from costplan.cli.common import format_option, forwarded_warnings, pricing_option
 from costplan.errors import InputError
 
 
@@ -155,10 +153,7 @@ def check(
     append_step_summary(markdown)
     click.echo(text, nl=not text.endswith("\n"))
     if code:
-        # SystemExit, not click's Exit: `costplan.cli.main` runs click with standalone_mode=False, where an
-        # Exit is turned into a return value and the process would end with 0.
-        sys.stdout.flush()
-        sys.exit(code)
+        click.get_current_context().exit(code)
 
 
 def _run(
@@ -185,11 +180,9 @@ def _run(
     loaded = load_workload(path)
     limits = gate.make_limits(getattr(loaded, "budgets", None), budgets_source=workload, **flags)
     gate.require_configured(limits, has_baseline=base is not None)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        estimate = costplan.estimate(loaded, **estimate_options)
-    data = estimate.to_dict()
-    _forward_warnings(caught, data.get("warnings") or [])
+    data: dict[str, Any] = {}
+    with forwarded_warnings(lambda: data.get("warnings") or []):
+        data = costplan.estimate(loaded, **estimate_options).to_dict()
     report = gate.run_checks(data, limits, base)
     markdown = gate.render_markdown(report)
     if fmt == "json":
@@ -199,17 +192,3 @@ def _run(
     else:
         text = gate.render_table(report)
     return markdown, text, gate.exit_code(report)
-
-
-def _forward_warnings(caught: list[warnings.WarningMessage], reported: list[Any]) -> None:
-    """Python warnings raised while estimating go to stderr once, unless the report already lists them.
-
-    The estimate copies its own warnings (the heuristic fallback, a prefix too short to cache) into its
-    `warnings` list, which the report prints; echoing them again on stderr would only add noise to CI logs
-    and break the one-line contract of an error that follows them.
-    """
-    text = " ".join(str(w) for w in reported)
-    for item in caught:
-        message = str(item.message)
-        if message not in text:
-            click.echo(f"costplan: warning: {message}", err=True)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import warnings
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import click
@@ -40,3 +42,21 @@ def format_option(*choices: str) -> Callable[[Callable[..., Any]], Callable[...,
 
 def book(pricing_files: tuple[str, ...]) -> PriceBook:
     return load_pricebook(pricing_files)
+
+
+@contextlib.contextmanager
+def forwarded_warnings(already_reported: Callable[[], list[str]] = list) -> Iterator[None]:
+    """Show the library's Python warnings as `costplan: warning: ...` lines on stderr, each once.
+
+    Warnings that the command's own report already lists (an estimate copies the counter's fallback warning
+    into `warnings[]`) are not repeated: noise in CI logs, and it would break the one-line error contract.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield
+        finally:
+            shown = " ".join(str(w) for w in already_reported())
+            for message in dict.fromkeys(str(item.message) for item in caught):
+                if message not in shown:
+                    click.echo(f"costplan: warning: {message}", err=True)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
-import warnings
 from pathlib import Path
 from typing import Any
 
 import click
 
+from costplan.cli.common import forwarded_warnings
 from costplan.errors import InputError
 from costplan.report import table, to_json
 
@@ -106,15 +106,12 @@ def count(
         body, body_model = _as_request(label, text, role, model)
         inputs.append((label, body, body_model))
     show_bar = len(inputs) > 1 and (sys.stderr.isatty() or len(inputs) >= PROGRESS_MIN_FILES)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with forwarded_warnings():
         try:
             results = _count_all(inputs, method, strict, concurrency, show_bar, count_many)
         except TokenCountUnavailable as exc:
             click.echo(f"costplan: error: {exc} (retry later, or use --method heuristic)", err=True)
             sys.exit(EXIT_API_UNAVAILABLE)
-    for message in dict.fromkeys(str(w.message) for w in caught):
-        click.echo(f"costplan: warning: {message}", err=True)
     rows = [(label, r) for (label, _, _), r in zip(inputs, results)]
     total = sum(r.input_tokens for _, r in rows)
     if fmt == "json":

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from costplan.cli.common import pricing_option
+from costplan.cli.common import forwarded_warnings, pricing_option
 from costplan.report import table, to_json, usd
 
 EPILOG = """\b
@@ -62,21 +62,20 @@ def estimate(
     """Project daily and horizon cost, cache hit rates and rate-limit headroom of a workload file."""
     from costplan.simulate import estimate as run
 
-    result = run(
-        file,
-        as_of=as_of,
-        tier=tier,
-        days=days,
-        samples=samples,
-        seed=seed,
-        method=method,
-        strict=strict,
-        pricing=pricing_files or None,
-    )
-    if fmt == "json":
-        click.echo(to_json(result.to_dict()))
-    else:
-        click.echo(render(result.to_dict(), markdown=fmt == "markdown"))
+    doc: dict[str, Any] = {}
+    with forwarded_warnings(lambda: doc.get("warnings") or []):
+        doc = run(
+            file,
+            as_of=as_of,
+            tier=tier,
+            days=days,
+            samples=samples,
+            seed=seed,
+            method=method,
+            strict=strict,
+            pricing=pricing_files or None,
+        ).to_dict()
+    click.echo(to_json(doc) if fmt == "json" else render(doc, markdown=fmt == "markdown"))
 
 
 def _tokens(n: int) -> str:
@@ -157,7 +156,7 @@ def render(doc: dict[str, Any], *, markdown: bool = False) -> str:
                 f"{r['peak_demand']:,}",
                 f"{r['limit_value']:,}",
                 f"{r['headroom']:.1%}",
-                "<- binding" if r["binding"] else "",
+                "yes" if r["binding"] else "",
             ]
             for r in doc["rate_limits"]
         ]
@@ -165,7 +164,9 @@ def render(doc: dict[str, Any], *, markdown: bool = False) -> str:
             "",
             "### Rate limits at the busiest minute (p99)" if markdown else "rate limits at the busiest minute (p99):",
         ]
-        parts.append(table(limit_rows, ["pool", "limit", "peak demand", "limit", "headroom", ""], markdown=markdown))
+        parts.append(
+            table(limit_rows, ["pool", "limit", "peak demand", "limit", "headroom", "binding"], markdown=markdown)
+        )
     parts.append("")
     parts.append(f"lowest tier that fits: {doc['lowest_fitting_tier'] or 'none (custom limits needed)'}")
     if doc["warnings"]:
