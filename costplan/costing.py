@@ -218,6 +218,25 @@ def schedule(
     return tuple(steps)
 
 
+def _steps(
+    book: PriceBook, record: ModelRecord, day: dt.date, speed: str | None, batch: bool, geo: str | None
+) -> tuple[Period, tuple[tuple[int, Rates], ...]]:
+    """The period in force and its rate schedule for this kind of request, memoised per book."""
+    key = (record.id, day, speed, batch, geo)
+    found = book.cache.get(key)
+    if found is None:
+        period = book.period(record, day)
+        found = book.cache[key] = (period, schedule(record, period, speed=speed, batch=batch, geo=geo))
+    return found
+
+
+def _pick(steps: tuple[tuple[int, Rates], ...], prompt: int) -> Rates:
+    for above, rates in steps:
+        if prompt > above:
+            return rates
+    return steps[-1][1]
+
+
 def applicable_rates(
     book: PriceBook,
     record: ModelRecord,
@@ -228,17 +247,9 @@ def applicable_rates(
     geo: str | None = None,
     prompt: int = 0,
 ) -> tuple[Period, Rates]:
-    """The period in force and the rates a request of this kind and prompt length pays (memoised per book)."""
-    key = (record.id, day, speed, batch, geo)
-    found = book.cache.get(key)
-    if found is None:
-        period = book.period(record, day)
-        found = book.cache[key] = (period, schedule(record, period, speed=speed, batch=batch, geo=geo))
-    period, steps = found
-    for above, step in steps:
-        if prompt > above:
-            return period, step
-    return period, steps[-1][1]
+    """The period in force and the rates a request of this kind and prompt length pays."""
+    period, steps = _steps(book, record, day, speed, batch, geo)
+    return period, _pick(steps, prompt)
 
 
 def price_usage(
@@ -259,9 +270,8 @@ def price_usage(
     is_batch = usage.service_tier == "batch" if batch is None else bool(batch)
     if tier_prompt is None:
         tier_prompt = usage.input_tokens + usage.cache_write_5m + usage.cache_write_1h + usage.cache_read
-    period, rates = applicable_rates(
-        book, record, day, speed=usage.speed, batch=is_batch, geo=usage.inference_geo, prompt=tier_prompt
-    )
+    period, steps = _steps(book, record, day, usage.speed, is_batch, usage.inference_geo)
+    rates = _pick(steps, tier_prompt)
     counts = (usage.input_tokens, usage.output_tokens, usage.cache_write_5m, usage.cache_write_1h, usage.cache_read)
     for index in rates.unpriced:
         if counts[index]:
