@@ -12,10 +12,10 @@ import os
 from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema, field_validator, model_validator
 
 from costplan.errors import InputError
 
@@ -25,6 +25,13 @@ Confidence = Literal[
     "third-party-consistent",  # two or more independent third parties agree, no official copy seen
     "third-party-single",  # one third-party source
     "uncertain",
+]
+
+# A decimal amount as the files write it: a quoted string ("0.30", exact) or a plain number. Its JSON Schema is
+# spelled out so the published schema does not change with the pydantic version that generates it.
+Amount = Annotated[
+    Decimal,
+    WithJsonSchema({"anyOf": [{"type": "string", "pattern": r"^\d+(\.\d+)?$"}, {"type": "number", "minimum": 0}]}),
 ]
 
 PRICE_FIELDS = ("input", "output", "cache_write_5m", "cache_write_1h", "cache_read")
@@ -49,11 +56,11 @@ class PriceSet(_Strict):
     token on such a model is an error, not a zero.
     """
 
-    input: Decimal = Field(description="Uncached input tokens (the API's `input_tokens`).")
-    output: Decimal = Field(description="Output tokens, thinking included.")
-    cache_write_5m: Decimal | None = Field(default=None, description="Cache write with the 5-minute TTL.")
-    cache_write_1h: Decimal | None = Field(default=None, description="Cache write with the 1-hour TTL.")
-    cache_read: Decimal | None = Field(default=None, description="Cache hit or refresh.")
+    input: Amount = Field(description="Uncached input tokens (the API's `input_tokens`).")
+    output: Amount = Field(description="Output tokens, thinking included.")
+    cache_write_5m: Amount | None = Field(default=None, description="Cache write with the 5-minute TTL.")
+    cache_write_1h: Amount | None = Field(default=None, description="Cache write with the 1-hour TTL.")
+    cache_read: Amount | None = Field(default=None, description="Cache hit or refresh.")
 
     @model_validator(mode="after")
     def _non_negative(self) -> PriceSet:
@@ -92,7 +99,7 @@ class Period(_Strict):
     since: dt.date = Field(description="First day (UTC) these prices apply, inclusive.")
     prices: PriceSet
     tiers: tuple[Tier, ...] = Field(default=(), description="Prompt-length tiers, lowest threshold first.")
-    batch_multiplier: Decimal | None = Field(
+    batch_multiplier: Amount | None = Field(
         default=None,
         description="Factor on every price for Message Batches; null where batch was not offered.",
     )
@@ -101,7 +108,7 @@ class Period(_Strict):
         default=None,
         description="Fast mode is offered but its price is unknown: a fast request is refused, not under-priced.",
     )
-    geo_multipliers: dict[str, Decimal] = Field(
+    geo_multipliers: dict[str, Amount] = Field(
         default_factory=dict,
         description="Factor on every price by `inference_geo` value (e.g. us: 1.1); absent values cost 1x.",
     )
@@ -178,10 +185,10 @@ class FeePeriod(_Strict):
     """Per-use fees of server tools, in force from `since`."""
 
     since: dt.date
-    web_search_per_1000: Decimal | None = Field(default=None, ge=0)
-    web_fetch_per_1000: Decimal | None = Field(default=None, ge=0)
-    code_execution_per_hour: Decimal | None = Field(default=None, ge=0)
-    code_execution_free_hours_per_month: Decimal | None = Field(default=None, ge=0)
+    web_search_per_1000: Amount | None = Field(default=None, ge=0)
+    web_fetch_per_1000: Amount | None = Field(default=None, ge=0)
+    code_execution_per_hour: Amount | None = Field(default=None, ge=0)
+    code_execution_free_hours_per_month: Amount | None = Field(default=None, ge=0)
     sources: tuple[str, ...] = Field(min_length=1)
     confidence: Confidence
     note: str | None = None
