@@ -455,14 +455,6 @@ def _prefix_tokens(
     if isinstance(stream.tools, int):
         total += stream.tools
         methods.append("given")
-    elif isinstance(stream.tools, list) and stream.tools:
-        import json
-
-        texts.append(("tools", json.dumps(stream.tools, sort_keys=True)))
-        warnings.append(
-            f"stream {stream.name}: tools counted from their JSON definitions; the hidden tool-use system prompt "
-            "(about 300-700 tokens by model) is not included; give `tools: N` from count_tokens to include it"
-        )
     for label, text in texts:
         from costplan.tokens import count_text  # lazy: only prompt files pay for the counter (and the SDK)
 
@@ -471,6 +463,15 @@ def _prefix_tokens(
         methods.append(str(counted.method))
         if getattr(counted, "warning", None):
             warnings.append(f"stream {stream.name}: {label}: {counted.warning}")
+    if isinstance(stream.tools, list) and stream.tools:
+        from costplan.tokens import count_addition
+
+        # definitions plus the model's hidden tool-use system prompt, as count_tokens counts them
+        counted = count_addition({"tools": stream.tools}, model=record.id, method=method, strict=strict)
+        total += int(counted.input_tokens)
+        methods.append(str(counted.method))
+        if counted.warning:
+            warnings.append(f"stream {stream.name}: tools: {counted.warning}")
     kinds = sorted(set(methods)) or ["given"]
     return total, "+".join(kinds)
 

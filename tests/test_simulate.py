@@ -7,6 +7,7 @@ calling the code under test.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 from decimal import Decimal
 from pathlib import Path
@@ -278,3 +279,21 @@ def test_monte_carlo_is_reproducible_and_brackets_the_mean():
     assert a.total.p50_cost_per_day_usd == b.total.p50_cost_per_day_usd
     assert a.total.p50_cost_per_day_usd <= a.total.p95_cost_per_day_usd
     assert float(a.total.p50_cost_per_day_usd) == pytest.approx(float(a.total.cost_per_day_usd), rel=0.05)
+
+
+def test_tool_definitions_count_with_the_models_hidden_tool_use_prompt():
+    # Sonnet 4.6 adds a 497-token tool-use system prompt whenever tools are present (auto tool_choice), on
+    # top of the definitions themselves: a count of the definitions' JSON alone would miss it.
+    tool = {
+        "name": "get_weather",
+        "description": "Get the current weather in a given location",
+        "input_schema": {"type": "object", "properties": {"location": {"type": "string"}}, "required": ["location"]},
+    }
+    text = (
+        "name: t\nas_of: 2026-11-21\ndays: 1\nstreams:\n"
+        "  - {name: s, model: claude-sonnet-4-6, requests_per_day: 10, input_tokens: 10, output_tokens: 10,\n"
+        f"     tools: [{json.dumps(tool)}]}}\n"
+    )
+    stream = estimate(parse_workload(text), method="heuristic").streams[0]
+    assert stream.prefix_tokens_method == "heuristic"
+    assert 497 + 20 <= stream.prefix_tokens <= 497 + 150

@@ -177,6 +177,43 @@ def count_text(
     )
 
 
+def count_addition(
+    fields: Mapping[str, Any],
+    *,
+    model: str,
+    method: Method = "auto",
+    strict: bool = False,
+    client: Any = None,
+    cache: CountCache | None | Literal[False] = None,
+    settings: ApiSettings | None = None,
+) -> TokenCount:
+    """Tokens that request `fields` (say `tools`, with `tool_choice`) add to a one-message request.
+
+    count(request with them) minus count(without): for tools that is the definitions plus the hidden tool-use
+    system prompt of the model, which a count of the definitions' JSON alone would miss. Falls back and warns
+    exactly as `count_tokens` does.
+    """
+    kwargs: dict[str, Any] = {
+        "model": model,
+        "method": method,
+        "strict": strict,
+        "client": client,
+        "cache": cache,
+        "settings": settings,
+    }
+    with_fields = count_tokens({**fields, "messages": _PROBE}, **kwargs)
+    without = count_tokens({"messages": _PROBE}, **kwargs)
+    base = without.input_tokens
+    return TokenCount(
+        max(0, with_fields.input_tokens - base),
+        with_fields.method,
+        None if with_fields.low is None else max(0, with_fields.low - base),
+        None if with_fields.high is None else max(0, with_fields.high - base),
+        model,
+        with_fields.warning or without.warning,
+    )
+
+
 def _text_heuristic(text: str, model: str, warning: str | None) -> TokenCount:
     est = heuristic.estimate_text(text, model=model)
     return TokenCount(est.tokens, "heuristic", est.low, est.high, model, warning)
