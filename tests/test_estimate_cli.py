@@ -149,3 +149,43 @@ def test_cold_start_never_imports_anthropic_without_prompt_files():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=ENV, cwd=ROOT)
     assert result.returncode == 0, result.stderr
+
+
+def test_strict_with_the_api_unreachable_is_one_line_exit_3(tmp_path: Path):
+    import socket
+
+    with socket.socket() as probe:  # a port that was free a moment ago: connections to it are refused
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    (tmp_path / "system.md").write_text("You are a careful assistant. " * 50)
+    workload = tmp_path / "w.yaml"
+    workload.write_text(
+        "name: w\nas_of: 2026-11-21\nstreams:\n"
+        "  - {name: s, model: claude-sonnet-4-6, requests_per_day: 10, system_prompt: system.md,\n"
+        "     input_tokens: 10, output_tokens: 10}\n"
+    )
+    env = {
+        **os.environ,
+        "ANTHROPIC_API_KEY": "sk-ant-test-SECRET123",
+        "ANTHROPIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "COSTPLAN_CACHE_DIR": str(tmp_path / "cache"),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "costplan", "estimate", str(workload), "--strict"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert result.returncode == 3, result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert "SECRET123" not in result.stderr + result.stdout
+    without_strict = subprocess.run(
+        [sys.executable, "-m", "costplan", "estimate", str(workload)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    # the fallback is visible: listed once among the estimate's warnings
+    assert without_strict.returncode == 0 and "offline heuristic" in without_strict.stdout

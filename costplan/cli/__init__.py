@@ -12,7 +12,7 @@ import sys
 import click
 
 from costplan import __version__
-from costplan.errors import InputError
+from costplan.errors import CostplanError, InputError
 
 # name -> (module, function, one-line help shown by `costplan --help` without importing the module)
 COMMANDS = {
@@ -63,7 +63,8 @@ def cli() -> None:
       costplan estimate examples/support-chatbot.yaml
       costplan check workload.yaml --max-daily-usd 400
 
-    Exit codes: 0 fine, 1 a check failed, 2 bad input.
+    Exit codes: 0 fine, 1 a check failed, 2 bad input, 3 the count_tokens API could not answer under
+    --strict (or --method api).
     """
 
 
@@ -80,6 +81,9 @@ def main() -> None:
     except InputError as exc:
         click.echo(f"costplan: error: {exc}", err=True)
         sys.exit(2)
+    except CostplanError as exc:  # the count_tokens API could not answer and --strict forbade the fallback
+        click.echo(f"costplan: error: {exc} (retry later, or drop --strict to use the offline heuristic)", err=True)
+        sys.exit(3)
     except BrokenPipeError:
         sys.exit(0)
     sys.exit(code if isinstance(code, int) else 0)

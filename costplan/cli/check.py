@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from costplan.cli.common import format_option, forwarded_warnings, pricing_option
+from costplan.cli.common import format_option, forwarded_warnings, pricing_option, workload_options
 from costplan.errors import InputError
 
 
@@ -91,17 +91,7 @@ passed, 1 a check failed, 2 bad input.""",
     help="Fail when a model is deprecated, or retires before the horizon ends (default: the workload's budgets).",
 )
 @format_option("table", "json", "markdown")
-@click.option("--as-of", metavar="DATE", help="Pricing date (default: the workload's, else today).")
-@click.option("--tier", help="Rate-limit tier to check against (default: the workload's).")
-@click.option("--days", type=click.IntRange(min=1), help="Horizon in days (default: the workload's).")
-@click.option(
-    "--method",
-    type=click.Choice(["auto", "api", "heuristic"]),
-    default="auto",
-    show_default=True,
-    help="How prompt files are counted: the count_tokens API, the offline heuristic, or api when a key is set.",
-)
-@click.option("--strict", is_flag=True, help="Fail (exit 2) instead of falling back to the heuristic.")
+@workload_options
 @pricing_option
 def check(
     workload: str,

@@ -40,6 +40,29 @@ def format_option(*choices: str) -> Callable[[Callable[..., Any]], Callable[...,
     return decorate
 
 
+def workload_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--as-of, --tier, --days, --method, --strict: how a workload file is estimated (estimate and check)."""
+    options = [
+        click.option(
+            "--as-of", "as_of", metavar="DATE", help="Pricing date (default: the file's as_of, else today UTC)."
+        ),
+        click.option("--tier", metavar="T", help="start, build, scale, 1-4 (before 2026-06-26) or custom."),
+        click.option("--days", type=click.IntRange(min=1), help="Horizon in days (default: the file's, else 30)."),
+        click.option(
+            "--method",
+            type=click.Choice(["auto", "api", "heuristic"]),
+            default="auto",
+            show_default=True,
+            help="How prompt files and tool definitions are counted: the count_tokens API when a key is set "
+            "(auto, else the offline heuristic with a warning), only the API, or only the heuristic.",
+        ),
+        click.option("--strict", is_flag=True, help="Fail (exit 2) instead of falling back to the heuristic."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
 def book(pricing_files: tuple[str, ...]) -> PriceBook:
     return load_pricebook(pricing_files)
 

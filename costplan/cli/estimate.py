@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from costplan.cli.common import forwarded_warnings, pricing_option
+from costplan.cli.common import forwarded_warnings, pricing_option, workload_options
 from costplan.report import table, to_json, usd
 
 EPILOG = """\b
@@ -33,19 +33,9 @@ then warnings. Exit codes: 0 fine, 2 bad input.
     show_default=True,
     help="Output format; json keeps money as strings (schema: schemas/estimate.schema.json).",
 )
-@click.option("--as-of", "as_of", metavar="DATE", help="Pricing date (default: the file's as_of, else today UTC).")
-@click.option("--tier", metavar="T", help="start, build, scale, 1-4 (before 2026-06-26) or custom.")
-@click.option("--days", type=click.IntRange(min=1), help="Horizon in days (default: the file's, else 30).")
+@workload_options
 @click.option("--samples", type=click.IntRange(min=2), help="Monte Carlo days for P50/P95 daily cost.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the Monte Carlo.")
-@click.option(
-    "--method",
-    type=click.Choice(["auto", "api", "heuristic"]),
-    default="auto",
-    show_default=True,
-    help="How prompt files are counted: the count_tokens API when a key is set (auto), or offline.",
-)
-@click.option("--strict", is_flag=True, help="Fail instead of falling back to the heuristic counter.")
 @pricing_option
 def estimate(
     file: str,
