@@ -12,7 +12,6 @@ Pass or fail is always decided in `Decimal`; the relative excess is what orders 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from costplan.errors import InputError
+from costplan.jsonfile import read_json
 
 __all__ = [
     "BaselineDiff",
@@ -162,28 +162,12 @@ def parse_estimate(data: Any, *, source: str = "estimate") -> EstimateDoc:
 
 def load_baseline(path: str | Path) -> tuple[EstimateDoc, dict[str, Any]]:
     """Read a saved `costplan estimate --format json`; returns the parsed view and the raw dict."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(
-            f"baseline {path}: no such file",
-            fix="save one on the main branch with `costplan estimate workload.yaml --format json > estimate.json`",
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"baseline {path}: cannot read it ({exc})", fix="pass a JSON file") from None
-    if not text.strip():
-        raise InputError(
-            f"baseline {path}: the file is empty",
-            fix="did `costplan estimate --format json` fail when the baseline was saved?",
-        )
-    try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"baseline {path} line {exc.lineno} column {exc.colno}: not valid JSON ({exc.msg})",
-            fix="save it with `costplan estimate --format json`, not the table output",
-        ) from None
+    raw = read_json(
+        path,
+        label="baseline",
+        missing_fix="save one on the main branch with `costplan estimate workload.yaml --format json > estimate.json`",
+        invalid_fix="save it with `costplan estimate --format json`, not the table output",
+    )
     return parse_estimate(raw, source=f"baseline {path}"), raw
 
 

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import sys
-
 import click
 
 from costplan.cli.common import book, format_option, pricing_option
 from costplan.costing import TOKEN_CLASSES, cost
 from costplan.errors import InputError
+from costplan.jsonfile import read_json
 from costplan.report import price, table, to_json, usd
 from costplan.usage import Usage
 
@@ -23,28 +21,16 @@ _FLAG_FIELDS = {
 
 
 def _read_json(source: str) -> object:
-    """A JSON object from a file or `-` (stdin), with the file named in any error."""
-    name = "stdin" if source == "-" else source
-    try:
-        if source == "-":
-            text = sys.stdin.read()
-        else:
-            with open(source, encoding="utf-8") as handle:
-                text = handle.read()
-    except FileNotFoundError:
-        raise InputError(f"file not found: {source}", fix="check the path") from None
-    except OSError as exc:
-        raise InputError(f"cannot read {name}: {exc.strerror}") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"{name}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})",
-            fix="pass one usage object or one Messages response; for JSON Lines logs use `costplan usage`",
-        ) from None
+    """One usage object or response from a file or `-` (stdin)."""
+    data = read_json(
+        source,
+        label="",
+        missing_fix="check the path",
+        invalid_fix="pass one usage object or one Messages response; for JSON Lines logs use `costplan usage`",
+    )
     if not isinstance(data, dict):
         raise InputError(
-            f"{name}: expected one JSON object, got {type(data).__name__}",
+            f"{'stdin' if source == '-' else source}: expected one JSON object, got {type(data).__name__}",
             fix="for many records use `costplan usage LOG`",
         )
     return data

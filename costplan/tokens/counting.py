@@ -160,21 +160,11 @@ def count_text(
     if client is None and not have_credentials():
         return _text_heuristic(text, model, _fallback("ANTHROPIC_API_KEY is not set", strict=strict, method=method))
     try:
-        kwargs: dict[str, Any] = {
-            "model": model,
-            "method": "api",
-            "client": client,
-            "cache": cache,
-            "settings": settings,
-        }
-        with_system = count_tokens({"system": text, "messages": _PROBE}, **kwargs)
-        without = count_tokens({"messages": _PROBE}, **kwargs)
+        return count_addition(
+            {"system": text}, model=model, method="api", client=client, cache=cache, settings=settings
+        )
     except (TokenCountRejected, TokenCountUnavailable) as exc:
         return _text_heuristic(text, model, _fallback(str(exc), strict=strict, method=method, error=exc))
-    both_cached = with_system.method == "cache" and without.method == "cache"
-    return TokenCount(
-        max(0, with_system.input_tokens - without.input_tokens), "cache" if both_cached else "api", model=model
-    )
 
 
 def count_addition(
@@ -204,9 +194,10 @@ def count_addition(
     with_fields = count_tokens({**fields, "messages": _PROBE}, **kwargs)
     without = count_tokens({"messages": _PROBE}, **kwargs)
     base = without.input_tokens
+    both_cached = with_fields.method == "cache" and without.method == "cache"
     return TokenCount(
         max(0, with_fields.input_tokens - base),
-        with_fields.method,
+        "api" if with_fields.method == "cache" and not both_cached else with_fields.method,
         None if with_fields.low is None else max(0, with_fields.low - base),
         None if with_fields.high is None else max(0, with_fields.high - base),
         model,
