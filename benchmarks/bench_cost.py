@@ -111,11 +111,14 @@ def main() -> None:
             b = genai_prices.calc_price(g, m, provider_id="anthropic", genai_request_timestamp=AT).total_price
             agree += abs(a - Decimal(b)) < Decimal("0.000001")
         print(f"totals agreeing to 1e-6  {agree}/{comparable} comparable records")
-    ours_cold = cold_start([sys.executable, "-m", "costplan", "cost", "-m", "claude-sonnet-4-6", "--input", "1200",
-                            "--output", "300"])
+    ours_cold = cold_start(
+        [sys.executable, "-m", "costplan", "cost", "-m", "claude-sonnet-4-6", "--input", "1200", "--output", "300"]
+    )
     sdk_cold = cold_start([sys.executable, "-c", "import anthropic"])
-    print(f"cold start: costplan cost {ours_cold * 1000:6.0f} ms, python -c 'import anthropic' {sdk_cold * 1000:6.0f} ms"
-          f" (median of 7)")
+    print(
+        f"cold start: costplan cost {ours_cold * 1000:6.0f} ms, python -c 'import anthropic' {sdk_cold * 1000:6.0f} ms"
+        f" (median of 7)"
+    )
 
 
 if __name__ == "__main__":

@@ -70,9 +70,7 @@ def _rows_of(book: PriceBook, record: ModelRecord) -> Iterator[PriceRow]:
         ]
         if period.fast is not None:
             fast = period.fast
-            variants.append(
-                ("fast", fast.prices, fast.tiers, weakest(period.confidence, fast.confidence), fast.note)
-            )
+            variants.append(("fast", fast.prices, fast.tiers, weakest(period.confidence, fast.confidence), fast.note))
         for speed, base, tiers, confidence, note in variants:
             for above, upto, prices, tier_confidence in _tiers_of(base, tiers):
                 trust = confidence if tier_confidence is None else weakest(confidence, tier_confidence)

@@ -58,7 +58,8 @@ def test_sampled_median_day_is_centred_on_the_exact_expected_day():
     workload = parse_workload(
         "name: mc\nas_of: 2026-11-21\ntier: build\ndays: 1\nstreams:\n"
         "  - {name: s, model: claude-sonnet-4-6, requests_per_day: 20000, system_tokens: 3000,\n"
-        "     cache: {ttl: 5m, prefixes: 1}, input_tokens: {mean: 120, p95: 400}, output_tokens: {mean: 250, p95: 700}}\n"
+        "     cache: {ttl: 5m, prefixes: 1}, input_tokens: {mean: 120, p95: 400},\n"
+        "     output_tokens: {mean: 250, p95: 700}}\n"
     )
     for seed in (0, 1, 2):
         stream = estimate(workload, samples=600, seed=seed).streams[0]
