@@ -30,10 +30,10 @@ from typing import IO, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from costplan.catalog import PriceBook, default_pricebook, to_date
-from costplan.costing import TOKEN_CLASSES, price_usage
-from costplan.errors import InputError, UnknownModelError
+from costplan.costing import TOKEN_CLASSES, applicable_rates, price_usage, tier_thresholds
+from costplan.errors import InputError, UnknownModelError, UnpricedModelError
 from costplan.logformats import NotBilled, find_timestamp, parse_day, records_from, tag_value
-from costplan.tables import ModelRecord, Period, PriceSet
+from costplan.tables import ModelRecord, Period
 from costplan.usage import Usage
 
 MAX_LISTED_PROBLEMS = 20
@@ -210,36 +210,11 @@ class _Target:
     period: Period
     std_tiers: tuple[int, ...]
     fast_tiers: tuple[int, ...] | None
-    batch_ok: bool
-    fully_priced: bool  # every price set of the period has all five prices
-    missing: dict[tuple[bool, int], tuple[str, ...]] = field(default_factory=dict)
 
     def thresholds(self, fast: bool) -> tuple[int, ...]:
         if fast and self.fast_tiers is not None:
             return self.fast_tiers
         return self.std_tiers
-
-    def missing_prices(self, fast: bool, tier: int) -> tuple[str, ...]:
-        """Token classes with no price in the price set a request of this speed and tier uses."""
-        key = (fast, tier)
-        found = self.missing.get(key)
-        if found is None:
-            use_fast = fast and self.period.fast is not None
-            prices: PriceSet = self.period.fast.prices if use_fast else self.period.prices
-            tiers = self.period.fast.tiers if use_fast else self.period.tiers
-            if tier >= 0:
-                prices = tiers[tier].prices
-            found = tuple(name for name in TOKEN_CLASSES if getattr(prices, name) is None)
-            self.missing[key] = found
-        return found
-
-
-def _price_sets(period: Period) -> Iterable[PriceSet]:
-    yield period.prices
-    yield from (t.prices for t in period.tiers)
-    if period.fast is not None:
-        yield period.fast.prices
-        yield from (t.prices for t in period.fast.tiers)
 
 
 class Ledger:
@@ -299,10 +274,8 @@ class Ledger:
         target = _Target(
             record=record,
             period=period,
-            std_tiers=tuple(t.above for t in period.tiers),
-            fast_tiers=tuple(t.above for t in fast.tiers) if fast is not None else None,
-            batch_ok=period.batch_multiplier is not None,
-            fully_priced=all(getattr(p, n) is not None for p in _price_sets(period) for n in TOKEN_CLASSES),
+            std_tiers=tier_thresholds(period, None),
+            fast_tiers=tier_thresholds(period, "fast") if fast is not None else None,
         )
         return target
 
@@ -346,20 +319,10 @@ class Ledger:
             kind = "unknown_model" if isinstance(target, UnknownModelError) else "unpriced"
             self.problem(file, line, kind, target.message if kind == "unpriced" else str(target))
             return
-        if speed is not None and speed != "standard" and speed != "fast":
-            self.problem(file, line, "bad_usage", f"unknown speed `{speed}` (expected standard or fast)")
-            return
         fast = speed == "fast"
-        if batch:
-            if fast:
-                self.problem(file, line, "bad_usage", "fast mode cannot be combined with batch")
-                return
-            if not target.batch_ok:
-                self.problem(file, line, "unpriced", f"{target.record.id} had no batch price on {day.isoformat()}")
-                return
         inp, out, w5, w1, read = tokens
         tier = -1
-        thresholds = target.thresholds(fast) if fast else target.std_tiers
+        thresholds = target.thresholds(fast)
         if thresholds:
             if requests:
                 prompt = inp + w5 + w1 + read
@@ -368,14 +331,24 @@ class Ledger:
                         tier = index
             else:
                 tier = self._report_tier(target, thresholds, tier_hint)
-        if not target.fully_priced:
-            missing = target.missing_prices(fast, tier)
-            for name, count in zip(TOKEN_CLASSES, tokens):
-                if count and name in missing:
-                    self.problem(
-                        file, line, "unpriced", f"{target.record.id} has no `{name}` price (no prompt caching)"
-                    )
-                    return
+        try:  # the pricing rules themselves (speed, batch, fast mode, missing prices) live in costing alone
+            _, rates = applicable_rates(
+                self.book,
+                target.record,
+                day,
+                speed=speed,
+                batch=batch,
+                geo=geo,
+                prompt=thresholds[tier] + 1 if tier >= 0 else 0,
+            )
+        except InputError as exc:
+            self.problem(file, line, "unpriced" if isinstance(exc, UnpricedModelError) else "bad_usage", exc.message)
+            return
+        for index in rates.unpriced:
+            if tokens[index]:
+                name = TOKEN_CLASSES[index]
+                self.problem(file, line, "unpriced", f"{target.record.id} has no `{name}` price (no prompt caching)")
+                return
         if web_search and not self._has_fee(day):
             self.problem(file, line, "unpriced", f"no web search price on {day.isoformat()}")
             return

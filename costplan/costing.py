@@ -186,7 +186,7 @@ def schedule(
     multiplier = ONE
     if batch:
         if period.batch_multiplier is None:
-            raise InputError(f"{record.id} had no batch price on this date", fix="price it without --batch")
+            raise UnpricedModelError(f"{record.id} had no batch price on this date", fix="price it without --batch")
         multiplier *= period.batch_multiplier
     if geo and geo != "global":
         factor = period.geo_multipliers.get(geo)

@@ -534,3 +534,15 @@ def test_cli_plan_side_by_side_with_the_real_estimate(tmp_path):
     table = runner.invoke(cli, ["usage", str(log), "--plan", str(workload)])
     assert table.exit_code == 0, table.output
     assert "plan" in table.output and "actual" in table.output and "diff" in table.output
+
+
+def test_fast_mode_without_a_published_price_is_an_unpriced_line_not_a_guess(tmp_path):
+    lines = [
+        usage_record("claude-fable-5-2", "2026-11-15", input_tokens=1_000_000, speed="fast"),
+        usage_record("claude-fable-5-2", "2026-11-15", input_tokens=1_000_000),
+        usage_record("claude-opus-4-6", "2026-11-15", input_tokens=1_000_000, service_tier="batch", speed="fast"),
+    ]
+    report = price_log([write(tmp_path, lines)])
+    assert report.total.cost == D("8")  # only the standard Fable 5.2 line: 1M x $8
+    assert [(p.line, p.kind) for p in report.problems] == [(1, "unpriced"), (3, "bad_usage")]
+    assert "fast-mode" in report.problems[0].message
