@@ -23,7 +23,7 @@ _EXPORTS = {
     "CheckResult": "costplan.check",
     "CheckReport": "costplan.check",
     "estimate": "costplan.simulate",
-    "Estimate": "costplan.simulate",
+    "Estimate": "costplan.estimate_doc",
     "load_workload": "costplan.workload",
     "price_log": "costplan.accounting",
     "price_records": "costplan.accounting",

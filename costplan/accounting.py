@@ -34,7 +34,7 @@ from costplan.costing import TOKEN_CLASSES, applicable_rates, price_usage, tier_
 from costplan.errors import InputError, UnknownModelError, UnpricedModelError
 from costplan.logformats import NotBilled, find_timestamp, parse_day, records_from, tag_value
 from costplan.tables import ModelRecord, Period
-from costplan.usage import Usage
+from costplan.usage import Usage, cache_hit_rate
 
 MAX_LISTED_PROBLEMS = 20
 PROGRESS_EVERY = 1 << 16  # lines between progress callbacks
@@ -74,12 +74,6 @@ class Problem:
         return {"file": self.file, "line": self.line, "kind": self.kind, "message": self.message}
 
 
-def _hit_rate(tokens: Mapping[str, int | Decimal]) -> float | None:
-    """Cache reads over all cached-prefix tokens (reads + writes), as `costplan.simulate` defines it."""
-    cached = tokens["cache_read"] + tokens["cache_write_5m"] + tokens["cache_write_1h"]
-    return float(tokens["cache_read"] / cached) if cached else None
-
-
 class StrictStop(InputError):
     """The first unpriceable line under `strict=True`; carries the problem so a parallel run can re-number it."""
 
@@ -113,7 +107,7 @@ class GroupTotal:
         It is the share of cached-prefix tokens that found the cache warm; uncached input does not count.
         None when nothing was cached or read.
         """
-        return _hit_rate(self.tokens)
+        return cache_hit_rate(self.tokens)
 
     def to_dict(self, by: Sequence[str]) -> dict[str, Any]:
         return {
@@ -912,7 +906,7 @@ class PlanSide:
     @property
     def cache_hit_rate(self) -> float | None:
         """Cache reads / (reads + writes), in tokens: the definition of `costplan estimate`."""
-        return _hit_rate(self.tokens)
+        return cache_hit_rate(self.tokens)
 
     def to_dict(self) -> dict[str, Any]:
         return {

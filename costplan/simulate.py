@@ -1,6 +1,6 @@
 """Workload -> minute-by-minute demand -> daily cost, cache hit rates and rate-limit headroom.
 
-The model (see docs/readme/estimate.md for the prose version):
+The model (the README's "How the numbers are made" says the same in prose):
 
 - Traffic: expected requests in minute t of the day is lambda(t) = daily volume x shape(t). Volume grows by
   `growth_per_month` compounded per day: v_d = v_0 (1 + g)^(d / 30).
@@ -31,404 +31,33 @@ import datetime as dt
 import math
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 from costplan.catalog import PriceBook, default_pricebook, load_pricebook, to_date
 from costplan.costing import applicable_rates, price_usage, tier_thresholds
+from costplan.demand import rate_limits
 from costplan.errors import InputError
-from costplan.ratelimits import RateTables, headroom, load_ratelimits, poisson_quantile, token_demand
-from costplan.report import money
+from costplan.estimate_doc import Estimate, Lifecycle, StreamResult, Tokens, Total
+from costplan.ratelimits import RateTables, load_ratelimits
 from costplan.tables import ModelRecord
-from costplan.usage import Usage
-from costplan.workload import Distribution, Stream, Workload, load_workload
+from costplan.traffic import (
+    CLASSES,
+    MINUTES,
+    CacheCurve,
+    Sizes,
+    StreamPlan,
+    build_turns,
+    expected_by_segment,
+    minute_weights,
+)
+from costplan.usage import Usage, cache_hit_rate
+from costplan.workload import Stream, Workload, load_workload
 
-MINUTES = 1440
 MONTH_DAYS = 30
-# Money in the JSON: a plain decimal string ("0.0000005", never "5E-7" or float).
-Money = Annotated[
-    Decimal,
-    PlainSerializer(money, return_type=str, when_used="json"),
-    WithJsonSchema({"type": "string", "pattern": r"^-?\d+(\.\d+)?$", "description": "USD, exact decimal"}),
-]
-CLASSES = ("input", "output", "cache_write_5m", "cache_write_1h", "cache_read")
-# Business hours: 09:00-17:00 UTC carry 85 % of the day's traffic evenly, the other 16 hours share 15 %.
-BUSINESS_HOURS = tuple(0.85 / 8 if 9 <= h < 17 else 0.15 / 16 for h in range(24))
 MC_EXACT_LIMIT = 200
 MC_PILOT = 4000
-
-
-# --- sizes --------------------------------------------------------------------------------------------
-
-
-def _phi(x: float) -> float:
-    return 0.5 * math.erfc(-x / math.sqrt(2))
-
-
-@dataclass(frozen=True)
-class Sizes:
-    """Tokens per request: a constant, or a lognormal fitted to a mean and a 95th percentile."""
-
-    mean: float
-    sigma: float = 0.0
-
-    @classmethod
-    def of(cls, spec: int | Distribution) -> Sizes:
-        if isinstance(spec, Distribution):
-            if spec.p95 is None or spec.p95 == spec.mean:
-                return cls(float(spec.mean))
-            z = 1.6448536269514722
-            # mean = e^(mu + s^2/2), p95 = e^(mu + z s)  =>  s^2/2 - z s + ln(p95/mean) = 0, smaller root
-            sigma = z - math.sqrt(z * z - 2 * math.log(spec.p95 / spec.mean))
-            return cls(float(spec.mean), sigma)
-        return cls(float(spec))
-
-    @property
-    def mu(self) -> float:
-        return math.log(self.mean) - self.sigma**2 / 2 if self.mean > 0 else 0.0
-
-    @property
-    def second_moment(self) -> float:
-        return self.mean**2 * math.exp(self.sigma**2)
-
-    def sample(self, rng: random.Random) -> float:
-        return rng.lognormvariate(self.mu, self.sigma) if self.sigma > 0 and self.mean > 0 else self.mean
-
-    def quantile95(self) -> float:
-        return math.exp(self.mu + 1.6448536269514722 * self.sigma) if self.sigma > 0 else self.mean
-
-    def split(self, cuts: Sequence[float]) -> list[tuple[float, float]]:
-        """(probability, E[X; X in segment]) for the segments (-inf, c1], (c1, c2], ..., (ck, inf)."""
-        if self.sigma == 0 or self.mean <= 0:
-            index = bisect.bisect_left(list(cuts), self.mean)  # X <= c stays below c
-            return [(1.0, self.mean) if i == index else (0.0, 0.0) for i in range(len(cuts) + 1)]
-        out = []
-        low_cdf, low_partial = 0.0, 0.0
-        for cut in [*cuts, math.inf]:
-            if cut == math.inf:
-                cdf, partial = 1.0, self.mean
-            elif cut <= 0:
-                cdf, partial = 0.0, 0.0
-            else:
-                z = (math.log(cut) - self.mu) / self.sigma
-                cdf, partial = _phi(z), self.mean * _phi(z - self.sigma)
-            out.append((max(cdf - low_cdf, 0.0), max(partial - low_partial, 0.0)))
-            low_cdf, low_partial = cdf, partial
-        return out
-
-
-# --- shapes and cache hits ----------------------------------------------------------------------------
-
-
-def minute_weights(shape: str | Sequence[float]) -> tuple[float, ...]:
-    """Share of the day's requests in each minute (sums to 1); hourly weights are flat within the hour."""
-    if shape == "flat":
-        hourly: Sequence[float] = (1.0,) * 24
-    elif shape == "business-hours":
-        hourly = BUSINESS_HOURS
-    else:
-        hourly = shape  # type: ignore[assignment]
-    total = float(sum(hourly))
-    return tuple(hourly[m // 60] / total / 60 for m in range(MINUTES))
-
-
-def window_sums(weights: Sequence[float], minutes: int) -> tuple[float, ...]:
-    """For each minute, the share of daily traffic in the `minutes` ending with it (the day wraps around)."""
-    out = []
-    running = sum(weights[MINUTES - minutes :])  # the window ending just before midnight
-    for t in range(MINUTES):
-        running += weights[t] - weights[(t - minutes) % MINUTES]
-        out.append(running)
-    return tuple(out)
-
-
-@dataclass(frozen=True)
-class CacheCurve:
-    """Hit probability by minute for one shape, TTL and prefix count; groups identical minutes for speed."""
-
-    weights: tuple[float, ...]
-    windows: tuple[float, ...]
-    prefixes: int
-    groups: tuple[tuple[float, float], ...]  # (total weight of the group's minutes, window), one per distinct
-
-    @classmethod
-    def build(cls, shape: str | Sequence[float], ttl_minutes: int, prefixes: int) -> CacheCurve:
-        weights = minute_weights(shape)
-        windows = window_sums(weights, ttl_minutes)
-        grouped: dict[tuple[float, float], float] = {}
-        for w, n in zip(weights, windows):
-            key = (round(w, 15), round(n, 15))
-            grouped[key] = grouped.get(key, 0.0) + w
-        return cls(weights, windows, prefixes, tuple((w, n) for (_, n), w in grouped.items()))
-
-    def day_rate(self, volume: float) -> float:
-        """Traffic-weighted hit probability over the day at this daily volume."""
-        return sum(w * (1 - math.exp(-volume * n / self.prefixes)) for w, n in self.groups)
-
-    def minute_rates(self, volume: float) -> list[float]:
-        return [1 - math.exp(-volume * n / self.prefixes) for n in self.windows]
-
-
-# --- one stream's request mix ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Kind:
-    """A request variant within a turn: weight = a + b*p, where p is the prefix hit probability."""
-
-    a: float
-    b: float
-    input: float
-    write: float
-    read: float
-    user_to: Literal["input", "write"]
-
-
-@dataclass(frozen=True)
-class Turn:
-    offset: float  # prompt tokens besides the new input: prefix + history
-    kinds: tuple[Kind, ...]
-
-
-def build_turns(
-    prefix: int, user: Sizes, output: Sizes, stream: Stream, min_cache: int | None, warm: float
-) -> tuple[tuple[Turn, ...], bool]:
-    """The request variants of every turn, and whether the prefix itself is cached."""
-    cached = stream.cache is not None
-    floor = min_cache or 0
-    prefix_cached = cached and prefix > 0 and prefix >= floor
-    turns_n = stream.conversation.turns if stream.conversation else 1
-    u, o = user.mean, output.mean
-    turns = []
-    for j in range(1, turns_n + 1):
-        history = (j - 1) * (u + o)
-        conv = (
-            cached and stream.conversation is not None and prefix + history + u >= floor and (prefix + history + u) > 0
-        )
-        prev_conv = j > 1 and conv and prefix + (j - 2) * (u + o) + u >= floor
-        kinds: list[Kind] = []
-        if not conv:
-            if prefix_cached:
-                kinds += [Kind(0, 1, history, 0, prefix, "input"), Kind(1, -1, history, prefix, 0, "input")]
-            else:
-                kinds.append(Kind(1, 0, prefix + history, 0, 0, "input"))
-        else:
-            cold = 1.0
-            if prev_conv:
-                kinds.append(Kind(warm, 0, 0, o, prefix + (j - 1) * u + (j - 2) * o, "write"))
-                cold = 1 - warm
-            if prefix_cached:
-                kinds += [
-                    Kind(0, cold, 0, history, prefix, "write"),
-                    Kind(cold, -cold, 0, prefix + history, 0, "write"),
-                ]
-            else:
-                kinds.append(Kind(cold, 0, 0, prefix + history, 0, "write"))
-        turns.append(Turn(prefix + history, tuple(kinds)))
-    return tuple(turns), prefix_cached
-
-
-@dataclass(frozen=True)
-class Linear:
-    """Expected tokens per request by class as A + B*p."""
-
-    a: dict[str, float]
-    b: dict[str, float]
-
-    def at(self, p: float) -> dict[str, float]:
-        return {k: self.a[k] + self.b[k] * p for k in self.a}
-
-
-def expected_by_segment(
-    turns: Sequence[Turn], user: Sizes, output: Sizes, searches: float, thresholds: Sequence[int], ttl: str
-) -> list[Linear]:
-    """Expected tokens per request in each prompt-length segment (base, above t1, above t2, ...)."""
-    write_class = "cache_write_1h" if ttl == "1h" else "cache_write_5m"
-    segs = [
-        ({c: 0.0 for c in (*CLASSES, "searches")}, {c: 0.0 for c in (*CLASSES, "searches")})
-        for _ in range(len(thresholds) + 1)
-    ]
-    share = 1 / len(turns)
-    for turn in turns:
-        parts = user.split([t - turn.offset for t in thresholds])
-        for index, (mass, partial) in enumerate(parts):
-            if mass <= 0:
-                continue
-            a, b = segs[index]
-            for kind in turn.kinds:
-                for coef, weight in ((a, kind.a), (b, kind.b)):
-                    if weight == 0:
-                        continue
-                    scale = share * weight
-                    coef["input"] += scale * (kind.input * mass + (partial if kind.user_to == "input" else 0))
-                    coef[write_class] += scale * (kind.write * mass + (partial if kind.user_to == "write" else 0))
-                    coef["cache_read"] += scale * kind.read * mass
-            a["output"] += share * output.mean * mass
-            a["searches"] += share * searches * mass
-    return [Linear(a, b) for a, b in segs]
-
-
-def itpm_moments(turns: Sequence[Turn], user: Sizes, reads_count: bool) -> tuple[float, float, float, float]:
-    """E[X] = a1 + b1 p and E[X^2] = a2 + b2 p for the tokens one request charges against ITPM."""
-    a1 = b1 = a2 = b2 = 0.0
-    share = 1 / len(turns)
-    u1, u2 = user.mean, user.second_moment
-    for turn in turns:
-        for kind in turn.kinds:
-            c = kind.input + kind.write + (kind.read if reads_count else 0)
-            m1 = c + u1
-            m2 = c * c + 2 * c * u1 + u2
-            a1 += share * kind.a * m1
-            b1 += share * kind.b * m1
-            a2 += share * kind.a * m2
-            b2 += share * kind.b * m2
-    return a1, b1, a2, b2
-
-
-# --- the output document --------------------------------------------------------------------------------
-
-
-class _Out(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class Tokens(_Out):
-    """Tokens per day by class, rounded to whole tokens."""
-
-    input: int
-    output: int
-    cache_write_5m: int
-    cache_write_1h: int
-    cache_read: int
-
-
-class Lifecycle(_Out):
-    deprecated: dt.date | None = None
-    retires: dt.date | None = None
-
-
-class StreamResult(_Out):
-    """One stream on the first day of the horizon, plus its horizon total."""
-
-    name: str
-    model: str = Field(description="Canonical model id.")
-    requests_per_day: float = Field(description="Requests on the first day (as_of).")
-    batch_share: float
-    prefix_tokens: int = Field(description="Tools + system tokens per request.")
-    prefix_tokens_method: str = Field(description="given, api, heuristic or cache.")
-    cache_hit_rate: float | None = Field(
-        description="Cache reads / (reads + writes) in tokens on the first day; null without caching."
-    )
-    tokens_per_day: Tokens
-    web_search_requests_per_day: int
-    cost_per_day_usd: Money = Field(description="First day of the horizon.")
-    max_cost_per_day_usd: Money = Field(description="Dearest day of the horizon.")
-    cost_horizon_usd: Money
-    p50_cost_per_day_usd: Money | None = None
-    p95_cost_per_day_usd: Money | None = None
-    pool: str | None = Field(description="Rate-limit pool the model draws on.")
-    lifecycle: Lifecycle
-    hourly_requests: list[float] = Field(description="Requests per UTC hour on the first day (24 values).")
-    hourly_cache_hit_rate: list[float] | None = None
-
-
-class Total(_Out):
-    requests_per_day: float
-    tokens_per_day: Tokens
-    cost_per_day_usd: Money
-    max_cost_per_day_usd: Money
-    cost_horizon_usd: Money
-    cost_per_month_usd: Money = Field(description="Average day of the horizon x 30.")
-    p50_cost_per_day_usd: Money | None = None
-    p95_cost_per_day_usd: Money | None = None
-
-
-class RateLimitRow(_Out):
-    pool: str
-    pool_name: str
-    models: list[str]
-    limit: Literal["rpm", "itpm", "otpm", "batch_queue"]
-    peak_demand: int = Field(description="Demand at the busiest minute (99th percentile); queue size for batch.")
-    limit_value: int
-    headroom: float = Field(description="1 - demand/limit; negative means throttled.")
-    binding: bool = Field(description="The tightest limit of its pool.")
-    day: dt.date = Field(description="Busiest day of the horizon, whose volume was used.")
-
-
-class SpendCap(_Out):
-    tier: str
-    cap_usd: Money | None
-    cost_per_month_usd: Money
-    fits: bool
-
-
-class Binding(_Out):
-    pool: str
-    limit: str
-    headroom: float
-
-
-class Estimate(_Out):
-    """The result of `costplan estimate`; `to_dict()` is its stable JSON document."""
-
-    schema_version: Literal[1] = 1
-    name: str
-    as_of: dt.date
-    days: int
-    tier: str
-    limits_as_of: dt.date = Field(description="Date of the rate-limit tables used.")
-    pricing_version: str
-    ratelimits_version: str
-    samples: int | None = None
-    seed: int | None = None
-    streams: list[StreamResult]
-    total: Total
-    rate_limits: list[RateLimitRow]
-    binding: Binding | None
-    lowest_fitting_tier: str | None
-    spend_cap: SpendCap | None
-    warnings: list[str]
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict: money and dates as strings."""
-        return self.model_dump(mode="json")
-
-
-def json_schema() -> dict[str, Any]:
-    """JSON Schema of `costplan estimate --format json` (generated from the models above)."""
-    schema = Estimate.model_json_schema(mode="serialization")
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "costplan estimate"
-    return schema
-
-
-# --- the simulation -----------------------------------------------------------------------------------
-
-
-@dataclass
-class StreamPlan:
-    """Everything about one stream that does not depend on the day."""
-
-    stream: Stream
-    record: ModelRecord
-    prefix: int
-    prefix_method: str
-    user: Sizes
-    output: Sizes
-    turns: tuple[Turn, ...]
-    prefix_cached: bool
-    curve: CacheCurve | None
-    volumes: list[float]
-    hit_rates: list[float]
-    segments: dict[tuple[int, ...], list[Linear]] = field(default_factory=dict)
-
-    @property
-    def write_class(self) -> str:
-        return "cache_write_1h" if self.stream.cache and self.stream.cache.ttl == "1h" else "cache_write_5m"
 
 
 def _thresholds(record: ModelRecord, book: PriceBook, day: dt.date, speed: str) -> tuple[int, ...]:
@@ -625,12 +254,6 @@ def _day_cost(
     return total, tokens, searches, []
 
 
-def _token_hit_rate(tokens: dict[str, int]) -> float:
-    """Cache reads over all cached-prefix tokens (reads + writes): what usage logs show, per token."""
-    cached = tokens["cache_read"] + tokens["cache_write_5m"] + tokens["cache_write_1h"]
-    return round(tokens["cache_read"] / cached, 6) if cached else 0.0
-
-
 def _decimal(value: float) -> Decimal:
     return Decimal(f"{value:.6f}")
 
@@ -729,218 +352,6 @@ def sample_day_costs(
             pilot = (mean if mean_per_request is None else mean_per_request, math.sqrt(var))
         results.append(n * pilot[0] + math.sqrt(n) * pilot[1] * rng.gauss(0, 1))
     return results
-
-
-# --- rate limits --------------------------------------------------------------------------------------
-
-
-@dataclass
-class _PoolDemand:
-    pool_id: str
-    name: str
-    models: list[str]
-    reads_count: bool
-    plans: list[StreamPlan] = field(default_factory=list)
-
-
-def _pool_demand(group: _PoolDemand, otpm_basis: str) -> dict[str, tuple[int, dt.date]]:
-    """Peak demand per limit at the busiest minute of each stream's busiest day."""
-    lam = [0.0] * MINUTES
-    in1 = [0.0] * MINUTES
-    in2 = [0.0] * MINUTES
-    out1 = [0.0] * MINUTES
-    out2 = [0.0] * MINUTES
-    peak_day = 0
-    for plan in group.plans:
-        stream = plan.stream
-        d = max(range(len(plan.volumes)), key=plan.volumes.__getitem__)
-        peak_day = max(peak_day, d)
-        volume = plan.volumes[d] * (1 - stream.batch)
-        if volume <= 0:
-            continue
-        weights = minute_weights(stream.shape)
-        ps = plan.curve.minute_rates(plan.volumes[d]) if plan.curve else [0.0] * MINUTES
-        a1, b1, a2, b2 = itpm_moments(plan.turns, plan.user, group.reads_count)
-        if otpm_basis == "max_tokens" and stream.max_tokens:
-            o1, o2 = float(stream.max_tokens), float(stream.max_tokens) ** 2
-        else:
-            o1, o2 = plan.output.mean, plan.output.second_moment
-        for t in range(MINUTES):
-            rate = volume * weights[t]
-            lam[t] += rate
-            in1[t] += rate * (a1 + b1 * ps[t])
-            in2[t] += rate * (a2 + b2 * ps[t])
-            out1[t] += rate * o1
-            out2[t] += rate * o2
-    quantiles: dict[float, int] = {}
-
-    seen: dict[tuple[float, float, float], float] = {}
-
-    def tokens(t: int, m1: list[float], m2: list[float]) -> float:
-        if lam[t] <= 0:
-            return 0.0
-        key3 = (lam[t], m1[t], m2[t])
-        found = seen.get(key3)  # minutes of one hour mostly repeat
-        if found is not None:
-            return found
-        key = round(lam[t], 9)
-        nq = quantiles.get(key)
-        if nq is None:
-            nq = quantiles[key] = poisson_quantile(lam[t])
-        found = seen[key3] = token_demand(lam[t], m1[t] / lam[t], m2[t] / lam[t], n_q=nq)
-        return found
-
-    rpm = poisson_quantile(max(lam))
-    itpm = max(tokens(t, in1, in2) for t in range(MINUTES))
-    otpm = max(tokens(t, out1, out2) for t in range(MINUTES))
-    return {
-        "rpm": (rpm, peak_day),
-        "itpm": (math.ceil(itpm - 1e-6), peak_day),
-        "otpm": (math.ceil(otpm - 1e-6), peak_day),
-    }
-
-
-def _rate_limits(
-    plans: list[StreamPlan],
-    workload: Workload,
-    tier: str,
-    tables: RateTables,
-    limits_day: dt.date,
-    as_of: dt.date,
-    monthly: Decimal,
-    warnings: list[str],
-) -> tuple[list[RateLimitRow], Binding | None, str | None, SpendCap | None, dict[str, str | None]]:
-    groups: dict[str, _PoolDemand] = {}
-    pool_of_stream: dict[str, str | None] = {}
-    for plan in plans:
-        record = plan.record
-        names = {record.id, *record.aliases}
-        custom_key = next((n for n in workload.limits if n in names), None)
-        pool = tables.pool_of(record.id, record.aliases, limits_day)
-        if pool is not None:
-            group = groups.setdefault(pool.id, _PoolDemand(pool.id, pool.name, [], pool.cache_reads_count))
-        elif custom_key is not None:
-            group = groups.setdefault(custom_key, _PoolDemand(custom_key, f"{record.id} (own limits)", [], False))
-        else:
-            warnings.append(
-                f"stream {plan.stream.name}: no published rate limits for {record.id}; headroom not computed "
-                "(give them under `limits:` by model id)"
-            )
-            pool_of_stream[plan.stream.name] = None
-            continue
-        pool_of_stream[plan.stream.name] = group.pool_id
-        if plan.stream.batch >= 1:
-            continue  # all batch: outside the Messages limits
-        group.plans.append(plan)
-        if record.id not in group.models:
-            group.models.append(record.id)
-    basis = tables.otpm_basis(limits_day)
-    if basis == "max_tokens":
-        warnings.append(
-            f"OTPM on {limits_day} was estimated from max_tokens (rule before 2026-02-19); used where given"
-        )
-    groups = {pid: g for pid, g in groups.items() if g.plans}
-    demand = {pid: _pool_demand(g, basis) for pid, g in groups.items()}
-    batch_requests = max(
-        (sum(p.volumes[d] * p.stream.batch for p in plans) for d in range(len(plans[0].volumes))), default=0.0
-    )
-    batch_peak_day = max(range(len(plans[0].volumes)), key=lambda d: sum(p.volumes[d] * p.stream.batch for p in plans))
-
-    def limits_for(group: _PoolDemand, name: str):
-        custom = workload.limits.get(group.pool_id) or next(
-            (workload.limits[m] for m in group.models if m in workload.limits), None
-        )
-        if custom is None:
-            for plan in group.plans:
-                for alias in plan.record.aliases:
-                    if alias in workload.limits:
-                        custom = workload.limits[alias]
-        if custom is not None:
-            return custom
-        pool = tables.pool(group.pool_id)
-        return tables.limits(pool, name, limits_day) if pool is not None and name != "custom" else None
-
-    def rows_for(name: str) -> list[RateLimitRow]:
-        rows: list[RateLimitRow] = []
-        for pid, group in groups.items():
-            limits = limits_for(group, name)
-            if limits is None:
-                continue
-            for limit in ("rpm", "itpm", "otpm"):
-                peak, d = demand[pid][limit]
-                value = getattr(limits, limit)
-                rows.append(
-                    RateLimitRow(
-                        pool=pid,
-                        pool_name=group.name,
-                        models=list(group.models),
-                        limit=limit,
-                        peak_demand=peak,
-                        limit_value=value,
-                        headroom=round(headroom(peak, value), 4),
-                        binding=False,
-                        day=as_of + dt.timedelta(days=d),
-                    )
-                )
-        if batch_requests > 0:
-            queue = workload.batch_queue_limit
-            if queue is None and name != "custom":
-                found = tables.batch(name, limits_day)
-                queue = found.queue if found else None
-            if queue is not None:
-                peak = math.ceil(batch_requests)
-                rows.append(
-                    RateLimitRow(
-                        pool="batch",
-                        pool_name="Message Batches (all models)",
-                        models=sorted({p.record.id for p in plans if p.stream.batch > 0}),
-                        limit="batch_queue",
-                        peak_demand=peak,
-                        limit_value=queue,
-                        headroom=round(headroom(peak, queue), 4),
-                        binding=False,
-                        day=as_of + dt.timedelta(days=batch_peak_day),
-                    )
-                )
-        return rows
-
-    rows = rows_for(tier)
-    for pid in {r.pool for r in rows}:
-        mine = [r for r in rows if r.pool == pid]
-        min(mine, key=lambda r: r.headroom).binding = True
-    for pid, group in groups.items():
-        if not any(r.pool == pid for r in rows):
-            warnings.append(f"no {tier} limits for pool {group.name}; give them under `limits:`")
-    binding = None
-    if rows:
-        worst = min(rows, key=lambda r: r.headroom)
-        binding = Binding(pool=worst.pool, limit=worst.limit, headroom=worst.headroom)
-        for row in rows:
-            if row.headroom < 0:
-                warnings.append(
-                    f"{row.pool} {row.limit}: peak demand {row.peak_demand:,} exceeds the {tier} limit "
-                    f"{row.limit_value:,}: requests will be throttled at the busiest minute"
-                )
-    scheme = tables.scheme(max(as_of, tables.first_day))
-    lowest = None
-    for name in scheme.tiers:
-        candidate = rows_for(name)
-        cap = tables.spend_cap(name, limits_day)
-        if all(r.headroom >= 0 for r in candidate) and (cap is None or monthly <= cap):
-            lowest = name
-            break
-    if lowest is None:
-        warnings.append(f"no {scheme.name} tier ({', '.join(scheme.tiers)}) fits this workload; ask for custom limits")
-    spend = None
-    if tier != "custom":
-        cap = tables.spend_cap(tier, limits_day)
-        spend = SpendCap(tier=tier, cap_usd=cap, cost_per_month_usd=monthly, fits=cap is None or monthly <= cap)
-        if not spend.fits:
-            warnings.append(
-                f"a month costs about ${monthly:,.2f}, above the ${cap:,} monthly spend cap of tier {tier}: "
-                "usage would pause until the 1st of the next month"
-            )
-    return rows, binding, lowest, spend, pool_of_stream
 
 
 # --- entry point --------------------------------------------------------------------------------------
@@ -1072,7 +483,7 @@ def estimate(
                 batch_share=stream.batch,
                 prefix_tokens=plan.prefix,
                 prefix_tokens_method=plan.prefix_method,
-                cache_hit_rate=_token_hit_rate(first_tokens) if stream.cache is not None else None,
+                cache_hit_rate=round(cache_hit_rate(first_tokens) or 0.0, 6) if stream.cache is not None else None,
                 tokens_per_day=Tokens(**first_tokens),
                 web_search_requests_per_day=first_searches,
                 cost_per_day_usd=costs[0],
@@ -1103,7 +514,7 @@ def estimate(
         p50_cost_per_day_usd=total_p50,
         p95_cost_per_day_usd=total_p95,
     )
-    rows, binding, lowest, spend, pools = _rate_limits(
+    rows, binding, lowest, spend, pools = rate_limits(
         plans, workload, tier_name, tables, limits_day, day0, monthly, warnings
     )
     for result in results:
@@ -1184,10 +595,3 @@ def _tier_warnings(plan: StreamPlan, book: PriceBook, day: dt.date, warnings: li
             f"stream {stream.name}: the largest requests (~{biggest:,.0f} tokens at p95) exceed the "
             f"{record.context_window:,}-token context window of {record.id}"
         )
-
-
-if __name__ == "__main__":  # regenerate the published schema: python -m costplan.simulate > schemas/...
-    import json
-    import sys
-
-    sys.stdout.write(json.dumps(json_schema(), indent=2, sort_keys=True) + "\n")

@@ -149,3 +149,13 @@ def read_usage(obj: Any) -> tuple[str | None, Usage]:
         return None, obj
     model, data = split_response(obj)
     return model, parse_usage(data)
+
+
+def cache_hit_rate(tokens: Mapping[str, int]) -> float | None:
+    """Cache reads over all cached-prefix tokens (reads + writes), per token; None when nothing was cached.
+
+    The one definition shared by the estimate and the accounting of logs, so plan and actual compare: it is
+    the share of cached-prefix tokens that found the cache warm, and uncached input does not count.
+    """
+    cached = tokens["cache_read"] + tokens["cache_write_5m"] + tokens["cache_write_1h"]
+    return float(tokens["cache_read"] / cached) if cached else None

@@ -1,0 +1,146 @@
+"""The estimate as a document: the JSON contract of `costplan estimate --format json`, and its schema.
+
+`costplan check` and plan-vs-actual read this document, and `schemas/estimate.schema.json` is generated from
+these models (`python -m costplan.estimate_doc > schemas/estimate.schema.json`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
+
+from costplan.report import money
+
+# Money in the JSON: a plain decimal string ("0.0000005", never "5E-7" or float).
+Money = Annotated[
+    Decimal,
+    PlainSerializer(money, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "pattern": r"^-?\d+(\.\d+)?$", "description": "USD, exact decimal"}),
+]
+
+
+# --- the output document --------------------------------------------------------------------------------
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Tokens(_Out):
+    """Tokens per day by class, rounded to whole tokens."""
+
+    input: int
+    output: int
+    cache_write_5m: int
+    cache_write_1h: int
+    cache_read: int
+
+
+class Lifecycle(_Out):
+    deprecated: dt.date | None = None
+    retires: dt.date | None = None
+
+
+class StreamResult(_Out):
+    """One stream on the first day of the horizon, plus its horizon total."""
+
+    name: str
+    model: str = Field(description="Canonical model id.")
+    requests_per_day: float = Field(description="Requests on the first day (as_of).")
+    batch_share: float
+    prefix_tokens: int = Field(description="Tools + system tokens per request.")
+    prefix_tokens_method: str = Field(description="given, api, heuristic or cache.")
+    cache_hit_rate: float | None = Field(
+        description="Cache reads / (reads + writes) in tokens on the first day; null without caching."
+    )
+    tokens_per_day: Tokens
+    web_search_requests_per_day: int
+    cost_per_day_usd: Money = Field(description="First day of the horizon.")
+    max_cost_per_day_usd: Money = Field(description="Dearest day of the horizon.")
+    cost_horizon_usd: Money
+    p50_cost_per_day_usd: Money | None = None
+    p95_cost_per_day_usd: Money | None = None
+    pool: str | None = Field(description="Rate-limit pool the model draws on.")
+    lifecycle: Lifecycle
+    hourly_requests: list[float] = Field(description="Requests per UTC hour on the first day (24 values).")
+    hourly_cache_hit_rate: list[float] | None = None
+
+
+class Total(_Out):
+    requests_per_day: float
+    tokens_per_day: Tokens
+    cost_per_day_usd: Money
+    max_cost_per_day_usd: Money
+    cost_horizon_usd: Money
+    cost_per_month_usd: Money = Field(description="Average day of the horizon x 30.")
+    p50_cost_per_day_usd: Money | None = None
+    p95_cost_per_day_usd: Money | None = None
+
+
+class RateLimitRow(_Out):
+    pool: str
+    pool_name: str
+    models: list[str]
+    limit: Literal["rpm", "itpm", "otpm", "batch_queue"]
+    peak_demand: int = Field(description="Demand at the busiest minute (99th percentile); queue size for batch.")
+    limit_value: int
+    headroom: float = Field(description="1 - demand/limit; negative means throttled.")
+    binding: bool = Field(description="The tightest limit of its pool.")
+    day: dt.date = Field(description="Busiest day of the horizon, whose volume was used.")
+
+
+class SpendCap(_Out):
+    tier: str
+    cap_usd: Money | None
+    cost_per_month_usd: Money
+    fits: bool
+
+
+class Binding(_Out):
+    pool: str
+    limit: str
+    headroom: float
+
+
+class Estimate(_Out):
+    """The result of `costplan estimate`; `to_dict()` is its stable JSON document."""
+
+    schema_version: Literal[1] = 1
+    name: str
+    as_of: dt.date
+    days: int
+    tier: str
+    limits_as_of: dt.date = Field(description="Date of the rate-limit tables used.")
+    pricing_version: str
+    ratelimits_version: str
+    samples: int | None = None
+    seed: int | None = None
+    streams: list[StreamResult]
+    total: Total
+    rate_limits: list[RateLimitRow]
+    binding: Binding | None
+    lowest_fitting_tier: str | None
+    spend_cap: SpendCap | None
+    warnings: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict: money and dates as strings."""
+        return self.model_dump(mode="json")
+
+
+def json_schema() -> dict[str, Any]:
+    """JSON Schema of `costplan estimate --format json` (generated from the models above)."""
+    schema = Estimate.model_json_schema(mode="serialization")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "costplan estimate"
+    return schema
+
+
+if __name__ == "__main__":  # regenerate the published schema: python -m costplan.estimate_doc > schemas/...
+    import json
+    import sys
+
+    sys.stdout.write(json.dumps(json_schema(), indent=2, sort_keys=True) + "\n")
