@@ -27,12 +27,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-
 from costplan.catalog import PriceBook, default_pricebook, to_date
 from costplan.costing import TOKEN_CLASSES, applicable_rates, price_usage, tier_thresholds
 from costplan.errors import InputError, UnknownModelError, UnpricedModelError
+from costplan.estimate_doc import parse_estimate
 from costplan.logformats import NotBilled, find_timestamp, parse_day, records_from, tag_value
+from costplan.report import money
 from costplan.tables import ModelRecord, Period
 from costplan.usage import Usage, cache_hit_rate
 
@@ -48,14 +48,6 @@ Progress = Callable[[int, int], None]  # (bytes done, bytes total)
 _SCANNER = json.JSONDecoder()
 _SKIP = object()
 PARALLEL_MIN_BYTES = 32 * 1024 * 1024  # below this, forking costs more than it saves
-
-
-def money(amount: Decimal) -> str:
-    """Exact money as a plain decimal string: no exponent, no trailing zeros ("0.05", "12")."""
-    text = format(amount, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text in ("", "-0") else text
 
 
 @dataclass(frozen=True)
@@ -867,34 +859,6 @@ def price_records(
 # ---- plan vs actual -------------------------------------------------------------------------------------------
 
 
-class _PlanStream(BaseModel):
-    """The fields of one estimate stream the comparison reads (boundary: `Estimate.to_dict()`)."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    name: str
-    model: str | None = None
-    requests_per_day: Decimal = Decimal(0)
-    cost_per_day_usd: Decimal
-    tokens_per_day: dict[str, Decimal] = Field(default_factory=dict)
-
-    @field_validator("requests_per_day", "tokens_per_day", mode="before")
-    @classmethod
-    def _via_str(cls, value: Any) -> Any:
-        """Floats become Decimals through their shortest repr, not their binary expansion."""
-        if isinstance(value, float):
-            return str(value)
-        if isinstance(value, dict):
-            return {k: str(v) if isinstance(v, float) else v for k, v in value.items()}
-        return value
-
-
-class _PlanDoc(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    streams: list[_PlanStream]
-
-
 @dataclass
 class PlanSide:
     """Requests, tokens, cache hit rate and cost of one model on one side (plan or actual) over the span."""
@@ -999,10 +963,7 @@ def compare_plan(
     in the log. The cache hit rate is recomputed from tokens on both sides with one definition.
     """
     book = pricing or default_pricebook()
-    try:
-        doc = _PlanDoc.model_validate(estimate)
-    except ValidationError as exc:
-        raise InputError(f"{workload}: the estimate has no usable streams ({exc.errors()[0]['msg']})") from None
+    doc = parse_estimate(estimate, source=str(workload))
     span = days if days is not None else max(report.days, 1)
     scale = Decimal(span)
     plans: dict[str, PlanSide] = {}

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -22,6 +22,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from costplan.errors import InputError
+from costplan.estimate_doc import EstimateDoc, LifecycleDoc, parse_estimate
 from costplan.jsonfile import read_json
 
 __all__ = [
@@ -53,111 +54,8 @@ INFINITY = Decimal("Infinity")
 Unit = Literal["usd_per_day", "usd_per_month", "fraction", "percent", "date"]
 
 # --------------------------------------------------------------------------------------------------------------
-# The estimate, as a document (boundary: a baseline file written by any costplan version, or to_dict())
+# The baseline (read by costplan.estimate_doc's lenient reader, which any costplan version's output passes)
 # --------------------------------------------------------------------------------------------------------------
-
-
-class _Doc(BaseModel):
-    """Lenient on extra keys: a baseline saved by a newer or older costplan still compares."""
-
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-
-class LifecycleDoc(_Doc):
-    deprecated: dt.date | None = None
-    retires: dt.date | None = None
-
-
-class StreamDoc(_Doc):
-    name: str
-    model: str | None = None
-    cost_per_day_usd: Decimal
-    lifecycle: LifecycleDoc | None = None
-
-
-class TotalDoc(_Doc):
-    cost_per_day_usd: Decimal
-    cost_horizon_usd: Decimal | None = None
-    cost_per_month_usd: Decimal | None = None
-
-
-class RateLimitDoc(_Doc):
-    pool: str
-    limit: str
-    peak_demand: Decimal | None = None
-    limit_value: Decimal | None = None
-    headroom: Decimal | None = None
-    binding: bool = False
-
-    @field_validator("peak_demand", "limit_value", "headroom", mode="before")
-    @classmethod
-    def _via_str(cls, value: Any) -> Any:
-        """Floats in to_dict() become Decimals through their shortest repr, not their binary expansion."""
-        return str(value) if isinstance(value, float) else value
-
-
-class SpendCapDoc(_Doc):
-    """The tier's monthly spend cap: past it the API pauses usage until the next month."""
-
-    tier: str | None = None
-    cap_usd: Decimal | None = None
-    cost_per_month_usd: Decimal | None = None
-
-
-class EstimateDoc(_Doc):
-    """The fields of an estimate that the checks read; the rest of the document is passed through untouched."""
-
-    name: str | None = None
-    as_of: dt.date | None = None
-    days: int | None = Field(default=None, ge=1)
-    tier: str | None = None
-    pricing_version: str | None = None
-    streams: list[StreamDoc]
-    total: TotalDoc
-    rate_limits: list[RateLimitDoc] = Field(default_factory=list)
-    spend_cap: SpendCapDoc | None = None
-    warnings: list[str] = Field(default_factory=list)
-
-    @field_validator("warnings", mode="before")
-    @classmethod
-    def _warning_text(cls, value: Any) -> Any:
-        """Warnings may be strings or small dicts with a message; the checks only need their text."""
-        if isinstance(value, list):
-            return [
-                w if isinstance(w, str) else str(w.get("message", w)) if isinstance(w, dict) else str(w) for w in value
-            ]
-        return value
-
-
-def _field_path(loc: Sequence[int | str]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def parse_estimate(data: Any, *, source: str = "estimate") -> EstimateDoc:
-    """Validate an estimate dict; a document that is not an estimate is an `InputError` naming the field."""
-    if not isinstance(data, Mapping):
-        raise InputError(
-            f"{source}: not a costplan estimate (expected a JSON object, got {type(data).__name__})",
-            fix="save one with `costplan estimate workload.yaml --format json > estimate.json`",
-        )
-    if "checks" in data and "passed" in data and "streams" not in data:
-        raise InputError(
-            f"{source}: this is a `costplan check` report, not an estimate",
-            fix="save the baseline with `costplan estimate workload.yaml --format json`",
-        )
-    try:
-        return EstimateDoc.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = _field_path(first["loc"]) or "(top level)"
-        what = "missing" if first["type"] == "missing" else first["msg"].lower()
-        raise InputError(
-            f"{source}: not a costplan estimate: field `{where}` {what}",
-            fix="save one with `costplan estimate workload.yaml --format json > estimate.json`",
-        ) from None
 
 
 def load_baseline(path: str | Path) -> tuple[EstimateDoc, dict[str, Any]]:

@@ -21,7 +21,6 @@ from costplan.check import (
     exit_code,
     load_baseline,
     make_limits,
-    parse_estimate,
     parse_increase,
     render_json,
     render_markdown,
@@ -29,6 +28,7 @@ from costplan.check import (
     run_checks,
 )
 from costplan.errors import InputError
+from costplan.estimate_doc import parse_estimate
 
 D = Decimal
 

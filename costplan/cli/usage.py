@@ -10,10 +10,10 @@ from typing import Any
 
 import click
 
-from costplan.accounting import PlanComparison, UsageReport, compare_plan, money, price_log
+from costplan.accounting import PlanComparison, UsageReport, compare_plan, price_log
 from costplan.cli.common import book, pricing_option
 from costplan.costing import TOKEN_CLASSES
-from costplan.report import table, to_json, usd
+from costplan.report import money, table, to_json, usd
 
 PROGRESS_MIN_BYTES = 16 * 1024 * 1024  # smaller logs finish before a bar would be worth drawing
 _HEADS = {
