@@ -27,7 +27,7 @@ _EXPORTS = {
     "load_workload": "costplan.workload",
     "price_log": "costplan.accounting",
     "price_records": "costplan.accounting",
-    "compare_plan": "costplan.accounting",
+    "compare_plan": "costplan.plan_vs_actual",
     "UsageReport": "costplan.accounting",
     "export_prices": "costplan.export",
     "InputError": "costplan.errors",

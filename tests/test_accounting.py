@@ -20,9 +20,10 @@ from hypothesis import strategies as st
 
 import costplan
 from costplan import accounting
-from costplan.accounting import compare_plan, price_log, price_records
+from costplan.accounting import price_log, price_records
 from costplan.cli import cli
 from costplan.errors import InputError
+from costplan.plan_vs_actual import compare_plan
 
 D = Decimal
 

@@ -10,9 +10,10 @@ from typing import Any
 
 import click
 
-from costplan.accounting import PlanComparison, UsageReport, compare_plan, price_log
+from costplan.accounting import UsageReport, price_log
 from costplan.cli.common import book, pricing_option
 from costplan.costing import TOKEN_CLASSES
+from costplan.plan_vs_actual import PlanComparison, compare_plan
 from costplan.report import money, table, to_json, usd
 
 PROGRESS_MIN_BYTES = 16 * 1024 * 1024  # smaller logs finish before a bar would be worth drawing
