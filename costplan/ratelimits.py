@@ -19,10 +19,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from costplan.errors import InputError
+from costplan.yamlfile import read_yaml_mapping
 
 LimitName = Literal["rpm", "itpm", "otpm", "batch_queue"]
 Confidence = Literal["official", "official-derived", "third-party-consistent", "third-party-single", "uncertain"]
@@ -242,16 +242,9 @@ def _lookup_tier(series, tier: str, day: dt.date):
 
 def read_ratelimit_file(path: Path) -> RateTables:
     """Parse and validate a rate-limit file; keys starting with `x-` only hold YAML anchors."""
-    try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except FileNotFoundError:
-        raise InputError(f"rate-limit file not found: {path}", fix="reinstall costplan") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise InputError(f"{path}{where}: not valid YAML", fix="fix the syntax there") from None
-    if not isinstance(data, dict):
-        raise InputError(f"{path}: a rate-limit file must be a mapping", fix="see pricing/ratelimits.yaml")
+    data = read_yaml_mapping(
+        path, what="rate-limit file", missing_fix="reinstall costplan", shape_fix="see pricing/ratelimits.yaml"
+    )
     data = {k: v for k, v in data.items() if not str(k).startswith("x-")}
     try:
         return RateTables(RateLimitFile.model_validate(data))

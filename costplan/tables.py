@@ -14,10 +14,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema, field_validator, model_validator
 
 from costplan.errors import InputError
+from costplan.yamlfile import read_yaml_mapping
 
 Confidence = Literal[
     "official",  # printed on an Anthropic page
@@ -246,22 +246,12 @@ def _describe(error: ValidationError, data: object) -> str:
 
 def read_pricing_file(path: Path) -> PricingFile:
     """Parse and validate one pricing file, or raise an InputError naming file and record."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"pricing file not found: {path}", fix="check the path given to --pricing") from None
-    except OSError as exc:
-        raise InputError(f"cannot read pricing file {path}: {exc.strerror}") from None
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        data = yaml.load(text, Loader=loader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or "syntax error"
-        raise InputError(f"{path}{where}: not valid YAML ({problem})", fix="fix the syntax there") from None
-    if not isinstance(data, dict):
-        raise InputError(f"{path}: a pricing file must be a mapping with `models:`", fix="see pricing/schema.json")
+    data = read_yaml_mapping(
+        path,
+        what="pricing file",
+        missing_fix="check the path given to --pricing",
+        shape_fix="a pricing file is a mapping with `models:`; see pricing/schema.json",
+    )
     try:
         return PricingFile.model_validate(data)
     except ValidationError as exc:

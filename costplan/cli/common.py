@@ -24,7 +24,9 @@ def pricing_option(func: Callable[..., Any]) -> Callable[..., Any]:
     )(func)
 
 
-def format_option(*choices: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def format_option(
+    *choices: str, help: str = "Output format; json keeps money as strings."
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     names = choices or ("table", "json")
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -34,7 +36,7 @@ def format_option(*choices: str) -> Callable[[Callable[..., Any]], Callable[...,
             type=click.Choice(names),
             default=names[0],
             show_default=True,
-            help="Output format; json keeps money as strings.",
+            help=help,
         )(func)
 
     return decorate

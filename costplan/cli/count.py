@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from costplan.cli.common import forwarded_warnings
+from costplan.cli.common import format_option, forwarded_warnings
 from costplan.errors import InputError
 from costplan.report import table, to_json
 
@@ -78,7 +78,7 @@ def _as_request(label: str, text: str, role: str, model: str | None) -> tuple[di
 )
 @click.option("--strict", is_flag=True, help="Fail instead of falling back to the heuristic.")
 @click.option("--concurrency", type=click.IntRange(1, 64), default=8, show_default=True)
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@format_option("table", "json")
 def count(
     files: tuple[str, ...], model: str | None, method: str, role: str, strict: bool, concurrency: int, fmt: str
 ) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from costplan.cli.common import forwarded_warnings, pricing_option, workload_options
+from costplan.cli.common import format_option, forwarded_warnings, pricing_option, workload_options
 from costplan.report import table, to_json, usd
 
 EPILOG = """\b
@@ -25,12 +25,10 @@ then warnings. Exit codes: 0 fine, 2 bad input.
 
 @click.command("estimate", epilog=EPILOG, context_settings={"max_content_width": 110})
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json", "markdown"]),
-    default="table",
-    show_default=True,
+@format_option(
+    "table",
+    "json",
+    "markdown",
     help="Output format; json keeps money as strings (schema: schemas/estimate.schema.json).",
 )
 @workload_options

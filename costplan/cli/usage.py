@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from costplan.accounting import UsageReport, price_log
-from costplan.cli.common import book, pricing_option
+from costplan.cli.common import book, format_option, pricing_option
 from costplan.costing import TOKEN_CLASSES
 from costplan.plan_vs_actual import PlanComparison, compare_plan
 from costplan.report import money, table, to_json, usd
@@ -160,14 +160,7 @@ def _report_problems(report: UsageReport) -> None:
     help="Group by model, day (UTC), or a field of each record: a top-level name (tag, custom_id, "
     "workspace_id) or a dotted path (metadata.user_id). Comma-separate for several.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json", "csv"]),
-    default="table",
-    show_default=True,
-    help="json keeps money as strings, grand total at total.cost_usd.",
-)
+@format_option("table", "json", "csv", help="json keeps money as strings, grand total at total.cost_usd.")
 @click.option("--strict", is_flag=True, help="Stop at the first line that cannot be priced (exit 2).")
 @click.option(
     "--plan",

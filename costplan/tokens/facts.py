@@ -98,12 +98,13 @@ def normalise_model(name: str) -> str:
 
 
 def facts_path() -> Path:
-    """`tokenizer.yaml` inside the installed wheel (`costplan/_pricing`) or `pricing/` in a checkout."""
-    here = Path(__file__).resolve().parent.parent
-    for candidate in (here / "_pricing" / "tokenizer.yaml", here.parent / "pricing" / "tokenizer.yaml"):
-        if candidate.is_file():
-            return candidate
-    raise InputError("the shipped token facts (tokenizer.yaml) are missing", fix="reinstall costplan")
+    """`tokenizer.yaml` beside the other shipped tables (in the wheel, or `pricing/` in a checkout)."""
+    from costplan.tables import shipped_pricing_dir
+
+    path = shipped_pricing_dir() / "tokenizer.yaml"
+    if not path.is_file():
+        raise InputError("the shipped token facts (tokenizer.yaml) are missing", fix="reinstall costplan")
+    return path
 
 
 def parse_facts(text: str) -> Facts:
