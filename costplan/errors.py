@@ -6,6 +6,16 @@ with no traceback; anything else is a bug and keeps its traceback.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+
+def field_path(loc: Sequence[int | str]) -> str:
+    """A pydantic error location as a user writes it: `streams[0].model`."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
 
 class CostplanError(Exception):
     """Base of every error costplan raises on purpose."""

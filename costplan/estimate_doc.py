@@ -8,13 +8,13 @@ lenient reader of saved documents (baselines) that `costplan check` and plan-vs-
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, ValidationError, WithJsonSchema, field_validator
 
-from costplan.errors import InputError
+from costplan.errors import InputError, field_path
 from costplan.report import money
 
 # Money in the JSON: a plain decimal string ("0.0000005", never "5E-7" or float).
@@ -229,13 +229,6 @@ class EstimateDoc(_Doc):
         return value
 
 
-def _field_path(loc: Sequence[int | str]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
 def parse_estimate(data: Any, *, source: str = "estimate") -> EstimateDoc:
     """Validate an estimate dict; a document that is not an estimate is an `InputError` naming the field."""
     if not isinstance(data, Mapping):
@@ -252,7 +245,7 @@ def parse_estimate(data: Any, *, source: str = "estimate") -> EstimateDoc:
         return EstimateDoc.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = _field_path(first["loc"]) or "(top level)"
+        where = field_path(first["loc"]) or "(top level)"
         what = "missing" if first["type"] == "missing" else first["msg"].lower()
         raise InputError(
             f"{source}: not a costplan estimate: field `{where}` {what}",

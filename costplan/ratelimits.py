@@ -21,7 +21,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from costplan.errors import InputError
+from costplan.errors import InputError, field_path
 from costplan.yamlfile import read_yaml_mapping
 
 LimitName = Literal["rpm", "itpm", "otpm", "batch_queue"]
@@ -250,7 +250,7 @@ def read_ratelimit_file(path: Path) -> RateTables:
         return RateTables(RateLimitFile.model_validate(data))
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
+        where = field_path(first["loc"])
         raise InputError(f"{path}: {where}: {first['msg']}", fix="see the comments at the top of the file") from None
 
 

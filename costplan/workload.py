@@ -28,7 +28,7 @@ from pydantic import (
     model_validator,
 )
 
-from costplan.errors import InputError
+from costplan.errors import InputError, field_path
 
 Z95 = 1.6448536269514722  # standard normal 95th percentile
 TIER_NAMES = ("start", "build", "scale", "1", "2", "3", "4", "custom")
@@ -292,13 +292,6 @@ def _fields_at(loc: tuple) -> list[str]:
     return list(model.model_fields)
 
 
-def _dotted(loc: tuple) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
 def _clean_loc(loc: tuple) -> tuple:
     """Drop pydantic's union-branch labels (`int`, `Distribution`, `function-after[...]`) from a location."""
     return tuple(
@@ -328,7 +321,7 @@ def _explain(exc: ValidationError, lines: dict[tuple, int], file: str, data: Any
         if line:
             break
     where = f"{file}:{line}" if line else file
-    field = _dotted(loc) or "(top level)"
+    field = field_path(loc) or "(top level)"
     if len(loc) >= 2 and loc[0] == "streams" and isinstance(loc[1], int) and isinstance(data, dict):
         with contextlib.suppress(KeyError, IndexError, TypeError):
             field = f"{field} (stream {data['streams'][loc[1]]['name']})"
