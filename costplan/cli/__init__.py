@@ -7,6 +7,8 @@ Subcommands live in their own modules and are imported only when invoked, so `co
 from __future__ import annotations
 
 import importlib
+import importlib.util  # a submodule: `import importlib` alone does not load it in a fresh interpreter
+import os
 import sys
 
 import click
@@ -29,7 +31,26 @@ COMMANDS = {
 }
 
 
+EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE: what a shell reports for `yes | head -1`
+
+
+class _ClosedPipe(Exception):
+    """The reader of stdout went away (`costplan prices | head -1`): stop quietly, like any Unix filter.
+
+    Not an OSError on purpose: click turns an EPIPE OSError into exit code 1, which `check` uses for a
+    failed check.
+    """
+
+
 class LazyGroup(click.Group):
+    """Subcommands imported on first use; a closed stdout ends the run quietly."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            raise _ClosedPipe() from None
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return [name for name, (module, _, _) in COMMANDS.items() if importlib.util.find_spec(module)]
 
@@ -51,9 +72,14 @@ class LazyGroup(click.Group):
             formatter.write_dl(rows)
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    cls=LazyGroup,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, prog_name="costplan")
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """Know what your Claude API usage will cost, and whether it fits your rate limits.
 
     \b
@@ -66,12 +92,23 @@ def cli() -> None:
     Exit codes: 0 fine, 1 a check failed, 2 bad input, 3 the count_tokens API could not answer under
     --strict (or --method api).
     """
+    if ctx.invoked_subcommand is None:  # a bare `costplan` is a request for help, not a mistake
+        click.echo(ctx.get_help())
+
+
+def _closed_pipe_exit() -> None:
+    """Point stdout at /dev/null so the interpreter's last flush cannot fail again, then exit 141."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    sys.exit(EXIT_CLOSED_PIPE)
 
 
 def main() -> None:
     """Entry point: bad input becomes one line on stderr and exit code 2, never a traceback."""
     try:
         code = cli.main(standalone_mode=False)  # returns a ctx.exit(n) code instead of raising it
+        sys.stdout.flush()  # inside the try: a reader that left early is found here, not at interpreter exit
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(130)
@@ -84,6 +121,6 @@ def main() -> None:
     except CostplanError as exc:  # the count_tokens API could not answer and --strict forbade the fallback
         click.echo(f"costplan: error: {exc} (retry later, or drop --strict to use the offline heuristic)", err=True)
         sys.exit(3)
-    except BrokenPipeError:
-        sys.exit(0)
+    except (_ClosedPipe, BrokenPipeError):
+        _closed_pipe_exit()
     sys.exit(code if isinstance(code, int) else 0)
