@@ -30,10 +30,11 @@ from typing import IO, Any
 from costplan.catalog import PriceBook, default_pricebook, to_date
 from costplan.costing import TOKEN_CLASSES, applicable_rates, price_usage, tier_thresholds
 from costplan.errors import InputError, UnknownModelError, UnpricedModelError
+from costplan.jsonfile import loads
 from costplan.logformats import NotBilled, find_timestamp, parse_day, records_from, tag_value
 from costplan.report import money
 from costplan.tables import ModelRecord, Period
-from costplan.usage import Usage, cache_hit_rate
+from costplan.usage import Usage, cache_hit_rate, read_counts
 
 MAX_LISTED_PROBLEMS = 20
 PROGRESS_EVERY = 1 << 16  # lines between progress callbacks
@@ -327,7 +328,7 @@ class Ledger:
                 prompt=thresholds[tier] + 1 if tier >= 0 else 0,
             )
         except InputError as exc:
-            self.problem(file, line, "unpriced" if isinstance(exc, UnpricedModelError) else "bad_usage", exc.message)
+            self.problem(file, line, "unpriced" if isinstance(exc, UnpricedModelError) else "bad_usage", str(exc))
             return
         for index in rates.unpriced:
             if tokens[index]:
@@ -374,7 +375,7 @@ class Ledger:
             self.not_billed += 1
             return
         except InputError as exc:
-            self.problem(file, line, "bad_usage", exc.message)
+            self.problem(file, line, "bad_usage", str(exc))
             return
         for rec in records:
             usage = rec.usage
@@ -422,7 +423,7 @@ class Ledger:
                 obj, end = scan(text, 0)
                 if end != len(text) and text[end:] != "\n" and text[end:].strip():
                     raise ValueError("extra data")
-            except (ValueError, StopIteration):
+            except (ValueError, StopIteration, RecursionError):
                 obj = self._slow_json(raw, file, lineno)
                 if obj is _SKIP:
                     continue
@@ -430,77 +431,28 @@ class Ledger:
             if type(usage) is not dict or "result" in obj:
                 self.add_record_obj(obj, file, lineno)
                 continue
-            # Fast path: {"model", "usage": {...}, timestamp?}. Anything unusual falls back to the general path,
-            # which applies the same rules with full validation and messages.
-            get = usage.get
-            inp = get("input_tokens")
-            out = get("output_tokens")
-            written = get("cache_creation_input_tokens")
-            read = get("cache_read_input_tokens")
-            split = get("cache_creation")
-            if inp is None:
-                inp = 0
-            if out is None:
-                out = 0
-            if written is None:
-                written = 0
-            if read is None:
-                read = 0
-            if split is None:
-                w5, w1 = written, 0
-            elif type(split) is dict:
-                w5 = split.get("ephemeral_5m_input_tokens")
-                w1 = split.get("ephemeral_1h_input_tokens")
-                if w5 is None:
-                    w5 = 0
-                if w1 is None:
-                    w1 = 0
-            else:
-                w5 = w1 = -1
-            tools = get("server_tool_use")
-            web_search = 0
-            if tools is not None:
-                web_search = tools.get("web_search_requests", 0) if type(tools) is dict else -1
-                if web_search is None:
-                    web_search = 0
-            if (
-                type(inp) is not int
-                or type(out) is not int
-                or type(written) is not int
-                or type(read) is not int
-                or type(w5) is not int
-                or type(w1) is not int
-                or type(web_search) is not int
-                or inp < 0
-                or out < 0
-                or written < 0
-                or read < 0
-                or w5 < 0
-                or w1 < 0
-                or web_search < 0
-                or not usage
-            ):
-                self.add_record_obj(obj, file, lineno)
+            # Fast path: {"model", "usage": {...}, timestamp?}: the one usage reader, without the record shapes.
+            try:
+                inp, out, w5, w1, read, web_search, _, tier_name, geo, speed = read_counts(usage)
+            except InputError as exc:
+                self.problem(file, lineno, "bad_usage", str(exc))
                 continue
-            if w5 + w1 < written:
-                w5 += written - (w5 + w1)  # writes the split does not account for: the API's default 5m TTL
             stamp = obj.get("timestamp")
             if stamp is None:
                 stamp = find_timestamp(obj)
             try:
                 day = day_of(stamp) if stamp is not None else None
             except InputError as exc:
-                self.problem(file, lineno, "bad_usage", exc.message)
+                self.problem(file, lineno, "bad_usage", str(exc))
                 continue
-            tier_name = get("service_tier")
             add(
                 file,
                 lineno,
                 obj.get("model"),
                 day,
                 tier_name == "batch",
-                get("inference_geo") or None,
-                get("speed") or None,
+                geo,
+                speed,
                 (inp, out, w5, w1, read),
                 web_search,
                 1,
@@ -511,7 +463,7 @@ class Ledger:
     def _slow_json(self, raw: bytes | str, file: str, lineno: int) -> Any:
         """`json.loads` for what the fast scan refused: its exact rules and messages, blank lines apart."""
         try:
-            return json.loads(raw)
+            return loads(raw)
         except ValueError as exc:
             if not raw.strip():
                 self.blank += 1
@@ -758,7 +710,7 @@ class Ledger:
         if _is_document(head):
             text = buffered.read()
             try:
-                obj = json.loads(text)
+                obj = loads(text)
             except ValueError:
                 self.add_lines(text.splitlines(), name)  # not one document after all: report line by line
                 return

@@ -13,6 +13,18 @@ from typing import Any
 from costplan.errors import InputError
 
 
+def loads(text: str | bytes) -> Any:
+    """`json.loads`, with nesting too deep for the parser (a hostile input) reported like any malformed JSON.
+
+    Python's parser recurses per level and raises RecursionError about 1,000 levels down; no real usage
+    record or request body comes near that.
+    """
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+
+
 def read_json(source: str | Path, *, label: str, missing_fix: str, invalid_fix: str) -> Any:
     """The JSON document in `source` (a path, or `-` for stdin); `label` names it in messages."""
     name = "stdin" if str(source) == "-" else f"{label} {source}".strip()
@@ -25,8 +37,10 @@ def read_json(source: str | Path, *, label: str, missing_fix: str, invalid_fix: 
     if not text.strip():
         raise InputError(f"{name}: the file is empty", fix=invalid_fix)
     try:
-        return json.loads(text)
+        return loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(
             f"{name} line {exc.lineno} column {exc.colno}: not valid JSON ({exc.msg})", fix=invalid_fix
         ) from None
+    except ValueError as exc:
+        raise InputError(f"{name}: not valid JSON ({exc})", fix=invalid_fix) from None

@@ -57,26 +57,31 @@ class LogRecord:
 
 
 def parse_day(value: Any) -> dt.date | None:
-    """A UTC date from an ISO 8601 string (offsets honoured) or Unix seconds / milliseconds."""
+    """A UTC date from an ISO 8601 string (offsets honoured) or Unix seconds / milliseconds.
+
+    Anything that is not a real moment between the years 1 and 9999 (NaN, 1e20, 9999-12-31 with an offset
+    that pushes it past the end of the calendar) is an `InputError`, so a bad line is reported, not a crash.
+    """
     if value is None:
         return None
     if isinstance(value, bool):
         raise InputError(f"not a timestamp: {value!r}")
-    if isinstance(value, (int, float)):
-        seconds = value / 1000 if value > 10**11 else value  # milliseconds since the epoch
-        return (_EPOCH + dt.timedelta(seconds=seconds)).date()
-    if isinstance(value, str):
-        text = value.strip()
-        try:
+    try:
+        if isinstance(value, (int, float)):
+            seconds = value / 1000 if value > 10**11 else value  # milliseconds since the epoch
+            return (_EPOCH + dt.timedelta(seconds=seconds)).date()
+        if isinstance(value, str):
+            text = value.strip()
             if len(text) == 10:
                 return dt.date.fromisoformat(text)
             stamp = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-        except ValueError:
-            raise InputError(f"not a timestamp: {value!r}", fix="use ISO 8601 or Unix seconds") from None
-        if stamp.tzinfo is not None:
-            stamp = stamp.astimezone(dt.timezone.utc)
-        return stamp.date()
-    raise InputError(f"not a timestamp: {value!r}", fix="use ISO 8601 or Unix seconds")
+            if stamp.tzinfo is not None:
+                stamp = stamp.astimezone(dt.timezone.utc)
+            return stamp.date()
+    except (ValueError, OverflowError):  # NaN, out-of-range numbers and dates, malformed strings
+        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:40] + "..."
+        raise InputError(f"not a timestamp: {shown}", fix="use ISO 8601 or Unix seconds") from None
+    raise InputError(f"not a timestamp: {type(value).__name__}", fix="use ISO 8601 or Unix seconds")
 
 
 def find_timestamp(obj: Mapping[str, Any]) -> Any:
@@ -144,8 +149,10 @@ def records_from(obj: Any) -> Iterator[LogRecord]:
     batch result that was never billed. The hot path in `costplan.accounting` handles the two commonest
     shapes itself and calls this only for the rest, so the rules here are the reference.
     """
-    if isinstance(obj, list):
+    if isinstance(obj, list):  # a document holding a list of records (one level: lists of lists are no shape)
         for item in obj:
+            if isinstance(item, list):
+                raise InputError("expected a list of JSON objects, got a list inside a list")
             yield from records_from(item)
         return
     if not isinstance(obj, Mapping):

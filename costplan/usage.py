@@ -7,6 +7,8 @@ is the most common bug in cost tools, so the rules live here and only here.
 
 from __future__ import annotations
 
+import difflib
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -43,17 +45,153 @@ class Usage:
         return self.cache_write_5m + self.cache_write_1h
 
 
+MAX_TOKENS = 10**15  # more than any request, or any organisation's day, could carry: a unit mix-up, not usage
+SERVICE_TIERS = frozenset({"standard", "priority", "batch"})
+SPEEDS = frozenset({"standard", "fast"})
+# Fields of the SDK's Usage and BetaUsage (anthropic 2.14); others are tolerated unless they look like a typo
+# of one of these, which would otherwise drop tokens and price them at $0 without a word.
+USAGE_FIELDS = frozenset(
+    {
+        "input_tokens",
+        "output_tokens",
+        "cache_creation_input_tokens",
+        "cache_read_input_tokens",
+        "cache_creation",
+        "server_tool_use",
+        "service_tier",
+        "inference_geo",
+        "speed",
+        "output_tokens_details",
+        "fallback_credit",
+        "iterations",
+    }
+)
+_SPLIT_FIELDS = ("ephemeral_5m_input_tokens", "ephemeral_1h_input_tokens")
+
+# (input, output, cache write 5m, cache write 1h, cache read, web searches, web fetches, service_tier,
+#  inference_geo, speed): what one usage mapping says, validated.
+Counts = tuple[int, int, int, int, int, int, int, "str | None", "str | None", "str | None"]
+
+
+def _whole(value: Any) -> int | None:
+    """An int from what JSON writers make of one: 1000.0, "1000", an int subclass; None for anything else."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        return int(value)
+    return None
+
+
 def _count(value: Any, field: str) -> int:
+    """A token count from JSON: a whole number >= 0 (1000.0 and "1000" are accepted), below MAX_TOKENS."""
     if value is None:
         return 0
-    if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, float) and value.is_integer() or isinstance(value, str) and value.strip().isdigit():
-            value = int(value)
-        else:
-            raise InputError(f"usage field `{field}` must be a whole number of tokens, got {value!r}")
+    if type(value) is not int:
+        whole = _whole(value)
+        if whole is None:
+            shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:40] + "..."
+            raise InputError(f"usage field `{field}` must be a whole number of tokens, got {shown}")
+        value = whole
     if value < 0:
         raise InputError(f"usage field `{field}` is negative ({value})", fix="token counts are >= 0")
+    if value >= MAX_TOKENS:
+        raise InputError(
+            f"usage field `{field}` is {value:.3g} tokens, more than any request can carry",
+            fix="check the units: counts are tokens, not bytes or thousandths",
+        )
     return value
+
+
+def _option(value: Any, field: str, allowed: frozenset[str] | None) -> str | None:
+    """A request option (service_tier, inference_geo, speed): text from a known set, or absent."""
+    if value is None or value == "":
+        return None
+    if type(value) is not str:
+        raise InputError(f"usage field `{field}` must be text, got {type(value).__name__}", fix='e.g. "standard"')
+    if allowed is not None and value not in allowed:
+        raise InputError(f"usage field `{field}` is `{value}`", fix=f"expected one of {', '.join(sorted(allowed))}")
+    return value
+
+
+@functools.lru_cache(maxsize=1024)
+def _typo_of(key: str) -> str | None:
+    """The usage field an unknown key looks like a misspelling of (`outptu_tokens`), if any."""
+    close = difflib.get_close_matches(key, USAGE_FIELDS, n=1, cutoff=0.8)
+    return close[0] if close else None
+
+
+def read_counts(data: Mapping[str, Any]) -> Counts:
+    """Validated counts and options of one usage mapping in the API's JSON shape: the one reader of usage.
+
+    `input_tokens` excludes cache reads and writes. When `cache_creation` splits the writes by TTL the split
+    is used; writes it does not account for are billed as 5-minute writes, the API's default TTL. Anything
+    that would price a request at less than it cost is an `InputError`: wrong types, negative or absurd
+    counts, a misspelt field, an unknown `service_tier` or `speed`. Plain ints take the fast path, since
+    logs of millions of lines come through here.
+    """
+    get = data.get
+    inp, out, written, read = (
+        get("input_tokens"),
+        get("output_tokens"),
+        get("cache_creation_input_tokens"),
+        get("cache_read_input_tokens"),
+    )
+    split, tools = get("cache_creation"), get("server_tool_use")
+    extra = data.keys() - USAGE_FIELDS
+    if extra:
+        for key in extra:
+            typo = _typo_of(key) if isinstance(key, str) else None
+            if typo is not None:
+                raise InputError(f"unknown usage field `{key}`", fix=f"did you mean {typo}?")
+    if inp is None and out is None and written is None and read is None and split is None and tools is None:
+        raise InputError(
+            "no usage fields found",
+            fix="expected input_tokens, output_tokens, cache_* fields (or a response with `usage`)",
+        )
+    if type(inp) is not int or not 0 <= inp < MAX_TOKENS:
+        inp = _count(inp, "input_tokens")
+    if type(out) is not int or not 0 <= out < MAX_TOKENS:
+        out = _count(out, "output_tokens")
+    if type(written) is not int or not 0 <= written < MAX_TOKENS:
+        written = _count(written, "cache_creation_input_tokens")
+    if type(read) is not int or not 0 <= read < MAX_TOKENS:
+        read = _count(read, "cache_read_input_tokens")
+    if split is None:
+        w5, w1 = written, 0
+    elif type(split) is dict or isinstance(split, Mapping):
+        w5, w1 = split.get(_SPLIT_FIELDS[0]), split.get(_SPLIT_FIELDS[1])
+        if type(w5) is not int or not 0 <= w5 < MAX_TOKENS:
+            w5 = _count(w5, "cache_creation.ephemeral_5m_input_tokens")
+        if type(w1) is not int or not 0 <= w1 < MAX_TOKENS:
+            w1 = _count(w1, "cache_creation.ephemeral_1h_input_tokens")
+        if w5 + w1 < written:
+            w5 += written - (w5 + w1)
+    else:
+        raise InputError(
+            f"usage field `cache_creation` must be an object, got {type(split).__name__}",
+            fix="{ephemeral_5m_input_tokens: N, ephemeral_1h_input_tokens: M}",
+        )
+    searches = fetches = 0
+    if tools is not None:
+        if not (type(tools) is dict or isinstance(tools, Mapping)):
+            raise InputError(
+                f"usage field `server_tool_use` must be an object, got {type(tools).__name__}",
+                fix="{web_search_requests: N}",
+            )
+        searches = _count(tools.get("web_search_requests"), "server_tool_use.web_search_requests")
+        fetches = _count(tools.get("web_fetch_requests"), "server_tool_use.web_fetch_requests")
+    tier, geo, speed = get("service_tier"), get("inference_geo"), get("speed")
+    if tier is not None and (type(tier) is not str or tier not in SERVICE_TIERS):
+        tier = _option(tier, "service_tier", SERVICE_TIERS)
+    if geo is not None and type(geo) is not str:
+        geo = _option(geo, "inference_geo", None)
+    if speed is not None and (type(speed) is not str or speed not in SPEEDS):
+        speed = _option(speed, "speed", SPEEDS)
+    return inp, out, w5, w1, read, searches, fetches, tier or None, geo or None, speed or None
 
 
 def _as_mapping(obj: Any) -> Mapping[str, Any] | None:
@@ -88,59 +226,8 @@ def split_response(obj: Any) -> tuple[str | None, Mapping[str, Any]]:
 
 
 def parse_usage(data: Mapping[str, Any]) -> Usage:
-    """A `Usage` from a mapping in the API's JSON shape.
-
-    When `cache_creation` splits the writes by TTL, the split is used; writes it does not account for are
-    billed as 5-minute writes, the API's default TTL. Plain non-negative ints take a fast path, since logs
-    of millions of lines come through here.
-    """
-    get = data.get
-    inp, out, written, read = (
-        get("input_tokens"),
-        get("output_tokens"),
-        get("cache_creation_input_tokens"),
-        get("cache_read_input_tokens"),
-    )
-    split, tools = get("cache_creation"), get("server_tool_use")
-    if inp is None and out is None and written is None and read is None and split is None and tools is None:
-        raise InputError(
-            "no usage fields found",
-            fix="expected input_tokens, output_tokens, cache_* fields (or a response with `usage`)",
-        )
-    if type(inp) is not int or inp < 0:
-        inp = _count(inp, "input_tokens")
-    if type(out) is not int or out < 0:
-        out = _count(out, "output_tokens")
-    if type(written) is not int or written < 0:
-        written = _count(written, "cache_creation_input_tokens")
-    if type(read) is not int or read < 0:
-        read = _count(read, "cache_read_input_tokens")
-    if split is not None and (type(split) is dict or isinstance(split, Mapping)):
-        w5, w1 = split.get("ephemeral_5m_input_tokens"), split.get("ephemeral_1h_input_tokens")
-        if type(w5) is not int or w5 < 0:
-            w5 = _count(w5, "cache_creation.ephemeral_5m_input_tokens")
-        if type(w1) is not int or w1 < 0:
-            w1 = _count(w1, "cache_creation.ephemeral_1h_input_tokens")
-        if w5 + w1 < written:
-            w5 += written - (w5 + w1)
-    else:
-        w5, w1 = written, 0
-    searches = fetches = 0
-    if tools is not None and (type(tools) is dict or isinstance(tools, Mapping)):
-        searches = _count(tools.get("web_search_requests"), "server_tool_use.web_search_requests")
-        fetches = _count(tools.get("web_fetch_requests"), "server_tool_use.web_fetch_requests")
-    return Usage(
-        inp,
-        out,
-        w5,
-        w1,
-        read,
-        searches,
-        fetches,
-        get("service_tier") or None,
-        get("inference_geo") or None,
-        get("speed") or None,
-    )
+    """A `Usage` from a mapping in the API's JSON shape (rules: `read_counts`)."""
+    return Usage(*read_counts(data))
 
 
 def read_usage(obj: Any) -> tuple[str | None, Usage]:
