@@ -115,7 +115,9 @@ _usage = st.fixed_dictionaries(
         "cache_creation_input_tokens": _count,
         "cache_creation": st.one_of(
             st.none(),
-            st.fixed_dictionaries({}, optional={"ephemeral_5m_input_tokens": _count, "ephemeral_1h_input_tokens": _count}),
+            st.fixed_dictionaries(
+                {}, optional={"ephemeral_5m_input_tokens": _count, "ephemeral_1h_input_tokens": _count}
+            ),
             _count,
         ),
         "server_tool_use": st.one_of(st.none(), st.fixed_dictionaries({"web_search_requests": _count}), _count),
