@@ -22,7 +22,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from costplan.errors import InputError
-from costplan.estimate_doc import EstimateDoc, LifecycleDoc, parse_estimate
+from costplan.estimate_doc import EstimateDoc, LifecycleDoc, StreamDoc, TotalDoc, parse_estimate
 from costplan.jsonfile import read_json
 
 __all__ = [
@@ -333,7 +333,8 @@ def check_budgets(est: EstimateDoc, limits: Limits) -> list[CheckResult]:
     """Daily and monthly totals and per-stream daily budgets: value <= limit passes."""
     out: list[CheckResult] = []
     if limits.max_daily_usd is not None:
-        value, limit = est.total.cost_per_day_usd, limits.max_daily_usd
+        value, when = _dearest_day(est.total, est)
+        limit = limits.max_daily_usd
         passed = value <= limit
         out.append(
             CheckResult(
@@ -341,7 +342,7 @@ def check_budgets(est: EstimateDoc, limits: Limits) -> list[CheckResult]:
                 value,
                 limit,
                 passed,
-                f"{fmt_usd(value)}/day {'within' if passed else 'over'} the budget of {fmt_usd(limit)}/day"
+                f"{fmt_usd(value)}/day{when} {'within' if passed else 'over'} the budget of {fmt_usd(limit)}/day"
                 + ("" if passed else f" by {fmt_usd(value - limit)}"),
                 "usd_per_day",
                 _over(value, limit),
@@ -376,7 +377,7 @@ def check_budgets(est: EstimateDoc, limits: Limits) -> list[CheckResult]:
                 fix=f"streams are {', '.join(f'`{n}`' for n in by_name) or '(none)'}",
             )
         for name, limit in limits.stream_daily_usd.items():
-            value = by_name[name].cost_per_day_usd
+            value, when = _dearest_day(by_name[name], est)
             passed = value <= limit
             out.append(
                 CheckResult(
@@ -384,13 +385,29 @@ def check_budgets(est: EstimateDoc, limits: Limits) -> list[CheckResult]:
                     value,
                     limit,
                     passed,
-                    f"{fmt_usd(value)}/day {'within' if passed else 'over'} its budget of {fmt_usd(limit)}/day"
+                    f"{fmt_usd(value)}/day{when} {'within' if passed else 'over'} its budget of {fmt_usd(limit)}/day"
                     + ("" if passed else f" by {fmt_usd(value - limit)}"),
                     "usd_per_day",
                     _over(value, limit),
                 )
             )
     return out
+
+
+def _dearest_day(costs: StreamDoc | TotalDoc, est: EstimateDoc) -> tuple[Decimal, str]:
+    """The cost a daily budget is held to: the dearest day of the horizon, and words saying which day it is.
+
+    A budget holds on every day, not only the first: with growth or a price change inside the horizon the
+    last day can cost more. Estimates saved by costplan before 0.1.1 carry only the first day.
+    """
+    if costs.max_cost_per_day_usd is None:
+        return costs.cost_per_day_usd, " (first day; the saved estimate has no later days)"
+    days = est.days or 1
+    if costs.max_cost_day is None or costs.max_cost_per_day_usd == costs.cost_per_day_usd:
+        return costs.max_cost_per_day_usd, "" if days == 1 else f" (first day, the dearest of {days})"
+    index = (costs.max_cost_day - est.as_of).days + 1 if est.as_of else None
+    which = f"day {index} of {days}, " if index else ""
+    return costs.max_cost_per_day_usd, f" on {costs.max_cost_day.isoformat()} ({which}the dearest)"
 
 
 def check_headroom(est: EstimateDoc, min_headroom: Decimal) -> list[CheckResult]:
@@ -613,9 +630,12 @@ def compare_baseline(est: EstimateDoc, baseline: EstimateDoc) -> BaselineDiff:
         for s in est.streams
     ]
     rows += [StreamDiff(s.name, s.cost_per_day_usd, None, s.model, None) for s in baseline.streams if s.name not in now]
-    notes = []
     if baseline.name and est.name and baseline.name != est.name:
-        notes.append(f"the baseline is of workload `{baseline.name}`, this is `{est.name}`")
+        raise InputError(
+            f"the baseline is an estimate of workload `{baseline.name}`, this is `{est.name}`",
+            fix="compare with the baseline saved from this workload; after a rename, save a new baseline first",
+        )
+    notes = []
     if baseline.pricing_version and est.pricing_version and baseline.pricing_version != est.pricing_version:
         notes.append(
             f"price tables differ (baseline {baseline.pricing_version}, now {est.pricing_version}): "
@@ -703,6 +723,11 @@ def run_checks(
     hide a mistyped config, so it is bad input (exit 2), like pytest refusing a run that collected no tests.
     """
     est = parse_estimate(estimate)
+    if all(stream.requests_per_day == 0 for stream in est.streams):
+        raise InputError(
+            f"every stream of `{est.name or 'the workload'}` has zero requests a day: there is nothing to gate",
+            fix="set requests_per_day (or requests_per_hour) in the workload",
+        )
     base = baseline
     if base is not None and not isinstance(base, EstimateDoc):
         base = parse_estimate(base, source="baseline")

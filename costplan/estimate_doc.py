@@ -12,7 +12,16 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, ValidationError, WithJsonSchema, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from costplan.errors import InputError, field_path
 from costplan.report import money
@@ -63,6 +72,7 @@ class StreamResult(_Out):
     web_search_requests_per_day: int
     cost_per_day_usd: Money = Field(description="First day of the horizon.")
     max_cost_per_day_usd: Money = Field(description="Dearest day of the horizon.")
+    max_cost_day: dt.date = Field(description="The dearest day (the first of them on a tie).")
     cost_horizon_usd: Money
     p50_cost_per_day_usd: Money | None = None
     p95_cost_per_day_usd: Money | None = None
@@ -77,6 +87,7 @@ class Total(_Out):
     tokens_per_day: Tokens
     cost_per_day_usd: Money
     max_cost_per_day_usd: Money
+    max_cost_day: dt.date = Field(description="The dearest day of the horizon (the first of them on a tie).")
     cost_horizon_usd: Money
     cost_per_month_usd: Money = Field(description="Average day of the horizon x 30.")
     p50_cost_per_day_usd: Money | None = None
@@ -146,9 +157,17 @@ def json_schema() -> dict[str, Any]:
 
 
 class _Doc(BaseModel):
-    """Lenient on extra keys: a baseline saved by a newer or older costplan still compares."""
+    """Lenient on extra keys: a baseline saved by a newer or older costplan still compares.
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    Strict on values: a saved document is an input a gate relies on, so money must be a finite amount
+    between 0 and MAX_USD (a negative or absurd total would let any change pass).
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True, allow_inf_nan=False)
+
+
+MAX_USD = Decimal(10) ** 12
+SavedMoney = Annotated[Decimal, Field(ge=0, le=MAX_USD, allow_inf_nan=False)]
 
 
 class LifecycleDoc(_Doc):
@@ -159,8 +178,10 @@ class LifecycleDoc(_Doc):
 class StreamDoc(_Doc):
     name: str
     model: str | None = None
-    requests_per_day: Decimal = Decimal(0)
-    cost_per_day_usd: Decimal
+    requests_per_day: Annotated[Decimal, Field(ge=0, allow_inf_nan=False)] = Decimal(0)
+    cost_per_day_usd: SavedMoney
+    max_cost_per_day_usd: SavedMoney | None = None
+    max_cost_day: dt.date | None = None
     tokens_per_day: dict[str, Decimal] = Field(default_factory=dict)
     lifecycle: LifecycleDoc | None = None
 
@@ -176,9 +197,11 @@ class StreamDoc(_Doc):
 
 
 class TotalDoc(_Doc):
-    cost_per_day_usd: Decimal
-    cost_horizon_usd: Decimal | None = None
-    cost_per_month_usd: Decimal | None = None
+    cost_per_day_usd: SavedMoney
+    max_cost_per_day_usd: SavedMoney | None = None
+    max_cost_day: dt.date | None = None
+    cost_horizon_usd: SavedMoney | None = None
+    cost_per_month_usd: SavedMoney | None = None
 
 
 class RateLimitDoc(_Doc):
@@ -212,7 +235,7 @@ class EstimateDoc(_Doc):
     days: int | None = Field(default=None, ge=1)
     tier: str | None = None
     pricing_version: str | None = None
-    streams: list[StreamDoc]
+    streams: list[StreamDoc] = Field(min_length=1)
     total: TotalDoc
     rate_limits: list[RateLimitDoc] = Field(default_factory=list)
     spend_cap: SpendCapDoc | None = None
@@ -227,6 +250,18 @@ class EstimateDoc(_Doc):
                 w if isinstance(w, str) else str(w.get("message", w)) if isinstance(w, dict) else str(w) for w in value
             ]
         return value
+
+    @model_validator(mode="after")
+    def _total_is_the_sum_of_streams(self) -> EstimateDoc:
+        """A hand-edited or truncated document is refused: the total must be the sum of its streams.
+
+        Estimates write exact decimal strings, so the sums agree to the last digit; the tolerance allows a
+        writer that rounded each amount to six places.
+        """
+        summed = sum((stream.cost_per_day_usd for stream in self.streams), Decimal(0))
+        if abs(summed - self.total.cost_per_day_usd) > Decimal("0.000001") * len(self.streams):
+            raise ValueError(f"total.cost_per_day_usd is {self.total.cost_per_day_usd} but its streams sum to {summed}")
+        return self
 
 
 def parse_estimate(data: Any, *, source: str = "estimate") -> EstimateDoc:
@@ -244,11 +279,13 @@ def parse_estimate(data: Any, *, source: str = "estimate") -> EstimateDoc:
     try:
         return EstimateDoc.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = field_path(first["loc"]) or "(top level)"
-        what = "missing" if first["type"] == "missing" else first["msg"].lower()
+        problems = []
+        for error in sorted(exc.errors(), key=lambda e: e["type"] != "missing")[:3]:  # missing fields first
+            where = field_path(error["loc"])
+            what = "missing" if error["type"] == "missing" else error["msg"].removeprefix("Value error, ")
+            problems.append(f"field `{where}` {what.lower()}" if where else what)
         raise InputError(
-            f"{source}: not a costplan estimate: field `{where}` {what}",
+            f"{source}: not a costplan estimate: {'; '.join(problems)}",
             fix="save one with `costplan estimate workload.yaml --format json > estimate.json`",
         ) from None
 

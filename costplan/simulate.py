@@ -442,6 +442,8 @@ def estimate(
     rng = random.Random(seed)
     for plan in plans:
         record, stream = plan.record, plan.stream
+        if not any(plan.volumes):
+            warnings.append(f"stream {stream.name}: no requests (volume 0): it costs $0 and uses no rate limit")
         _lifecycle_warnings(plan, book, day0, end, warnings)
         costs: list[Decimal] = []
         first_tokens: dict[str, int] = {}
@@ -488,6 +490,7 @@ def estimate(
                 web_search_requests_per_day=first_searches,
                 cost_per_day_usd=costs[0],
                 max_cost_per_day_usd=max(costs),
+                max_cost_day=day0 + dt.timedelta(days=costs.index(max(costs))),
                 cost_horizon_usd=sum(costs, Decimal(0)),
                 p50_cost_per_day_usd=p50,
                 p95_cost_per_day_usd=p95,
@@ -509,6 +512,7 @@ def estimate(
         tokens_per_day=Tokens(**total_tokens),
         cost_per_day_usd=daily_totals[0],
         max_cost_per_day_usd=max(daily_totals),
+        max_cost_day=day0 + dt.timedelta(days=daily_totals.index(max(daily_totals))),
         cost_horizon_usd=horizon_total,
         cost_per_month_usd=monthly,
         p50_cost_per_day_usd=total_p50,

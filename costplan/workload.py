@@ -29,6 +29,7 @@ from pydantic import (
 )
 
 from costplan.errors import InputError, field_path
+from costplan.yamlfile import load_yaml
 
 Z95 = 1.6448536269514722  # standard normal 95th percentile
 TIER_NAMES = ("start", "build", "scale", "1", "2", "3", "4", "custom")
@@ -65,8 +66,16 @@ Fraction = Annotated[float, BeforeValidator(_percent), Field(ge=0, le=1)]
 Seconds = Annotated[float, BeforeValidator(_seconds), Field(ge=0)]
 
 
+# Bounds far beyond any real workload: a value past them is a typo or a unit mix-up (or `.inf`), and would
+# otherwise reach the arithmetic as an overflow or a meaningless bill.
+MAX_REQUEST_TOKENS = 10_000_000  # ten times the largest context window
+MAX_REQUESTS_PER_DAY = 10_000_000_000
+MAX_USD = Decimal(10) ** 12
+MAX_LIMIT = 10**12
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Distribution(_Strict):
@@ -76,8 +85,10 @@ class Distribution(_Strict):
     can read off their logs.
     """
 
-    mean: float = Field(gt=0, description="Average tokens per request.")
-    p95: float | None = Field(default=None, description="95th percentile; omitted means a constant.")
+    mean: float = Field(gt=0, le=MAX_REQUEST_TOKENS, description="Average tokens per request.")
+    p95: float | None = Field(
+        default=None, gt=0, le=MAX_REQUEST_TOKENS, description="95th percentile; omitted means a constant."
+    )
 
     @model_validator(mode="after")
     def _fits(self) -> Distribution:
@@ -92,14 +103,14 @@ class Distribution(_Strict):
         return self
 
 
-TokenCount = Annotated[int, Field(ge=0)] | Distribution
+TokenCount = Annotated[int, Field(ge=0, le=MAX_REQUEST_TOKENS)] | Distribution
 
 
 class Cache(_Strict):
     """Prompt caching of the tools+system prefix, shared by `prefixes` distinct prefixes."""
 
     ttl: Literal["5m", "1h"] = Field(default="5m", description="Cache lifetime; a hit refreshes it.")
-    prefixes: int = Field(default=1, ge=1, description="Distinct cached prefixes that split the traffic.")
+    prefixes: int = Field(default=1, ge=1, le=MAX_LIMIT, description="Distinct cached prefixes that split the traffic.")
 
     @property
     def minutes(self) -> int:
@@ -110,7 +121,9 @@ class Conversation(_Strict):
     """Multi-turn chats: each request re-sends the history, which is cached turn by turn."""
 
     turns: int = Field(ge=1, le=500, description="Requests per conversation.")
-    think_time: Seconds = Field(default=30.0, description="Mean time between turns (exponential).")
+    think_time: Annotated[Seconds, Field(le=30 * 86400)] = Field(
+        default=30.0, description="Mean time between turns (exponential)."
+    )
 
 
 class Stream(_Strict):
@@ -118,26 +131,28 @@ class Stream(_Strict):
 
     name: str = Field(min_length=1)
     model: str = Field(min_length=1)
-    requests_per_day: float | None = Field(default=None, ge=0)
-    requests_per_hour: float | None = Field(default=None, ge=0)
-    growth_per_month: Annotated[float, BeforeValidator(_percent), Field(gt=-1)] = Field(
+    requests_per_day: float | None = Field(default=None, ge=0, le=MAX_REQUESTS_PER_DAY)
+    requests_per_hour: float | None = Field(default=None, ge=0, le=MAX_REQUESTS_PER_DAY / 24)
+    growth_per_month: Annotated[float, BeforeValidator(_percent), Field(gt=-1, le=100)] = Field(
         default=0.0, description="Monthly growth of the volume ('10%' or 0.1), compounded per day."
     )
-    shape: Literal["flat", "business-hours"] | list[Annotated[float, Field(ge=0)]] = Field(
+    shape: Literal["flat", "business-hours"] | list[Annotated[float, Field(ge=0, le=1e9)]] = Field(
         default="flat", description="Daily traffic shape (UTC hours): flat, business-hours or 24 weights."
     )
-    system_tokens: int | None = Field(default=None, ge=0)
+    system_tokens: int | None = Field(default=None, ge=0, le=MAX_REQUEST_TOKENS)
     system_prompt: str | None = Field(default=None, description="Prompt file, relative to the workload file.")
-    tools: int | list[dict[str, Any]] | None = Field(
+    tools: Annotated[int, Field(ge=0, le=MAX_REQUEST_TOKENS)] | list[dict[str, Any]] | None = Field(
         default=None, description="Tool definitions, or the tokens they add (a count_tokens figure)."
     )
     input_tokens: TokenCount = Field(description="New input tokens per request (after the cached prefix).")
     output_tokens: TokenCount = Field(description="Output tokens per request, thinking included.")
-    max_tokens: int | None = Field(default=None, gt=0, description="Only used by the pre-2026-02-19 OTPM rule.")
+    max_tokens: int | None = Field(
+        default=None, gt=0, le=MAX_REQUEST_TOKENS, description="Only used by the pre-2026-02-19 OTPM rule."
+    )
     cache: Cache | None = None
     conversation: Conversation | None = None
     batch: Fraction = Field(default=0.0, description="Share of requests sent through Message Batches.")
-    web_searches: float = Field(default=0.0, ge=0, description="Web searches per request (average).")
+    web_searches: float = Field(default=0.0, ge=0, le=1000, description="Web searches per request (average).")
     inference_geo: str | None = None
     speed: Literal["standard", "fast"] = "standard"
 
@@ -170,21 +185,21 @@ class Stream(_Strict):
 class CustomLimits(_Strict):
     """Per-minute limits arranged with Anthropic, or values the shipped tables lack."""
 
-    rpm: int = Field(gt=0)
-    itpm: int = Field(gt=0)
-    otpm: int = Field(gt=0)
+    rpm: int = Field(gt=0, le=MAX_LIMIT)
+    itpm: int = Field(gt=0, le=MAX_LIMIT)
+    otpm: int = Field(gt=0, le=MAX_LIMIT)
     cache_reads_count: bool = Field(default=False, description="Cache reads count toward ITPM.")
 
 
 class StreamBudget(_Strict):
-    max_daily_usd: Decimal | None = Field(default=None, ge=0)
+    max_daily_usd: Decimal | None = Field(default=None, ge=0, le=MAX_USD)
 
 
 class Budgets(_Strict):
     """Limits `costplan check` enforces; the estimate itself only carries them."""
 
-    max_daily_usd: Decimal | None = Field(default=None, ge=0)
-    max_monthly_usd: Decimal | None = Field(default=None, ge=0)
+    max_daily_usd: Decimal | None = Field(default=None, ge=0, le=MAX_USD)
+    max_monthly_usd: Decimal | None = Field(default=None, ge=0, le=MAX_USD)
     min_headroom: float | None = Field(default=None, ge=0, le=1, description="Fraction, on every rate limit.")
     max_increase: str | None = Field(default=None, description="Growth allowed against a baseline, like '10%'.")
     fail_on_deprecated: bool = False
@@ -212,7 +227,7 @@ class Workload(_Strict):
     limits: dict[str, CustomLimits] = Field(
         default_factory=dict, description="Limits by pool id or model id (required for tier custom)."
     )
-    batch_queue_limit: int | None = Field(default=None, gt=0)
+    batch_queue_limit: int | None = Field(default=None, gt=0, le=MAX_LIMIT)
     streams: list[Stream] = Field(min_length=1)
     budgets: Budgets | None = None
     _source: Path | None = PrivateAttr(default=None)
@@ -343,21 +358,13 @@ def _explain(exc: ValidationError, lines: dict[tuple, int], file: str, data: Any
 
 def parse_workload(text: str, file: str = "<workload>") -> Workload:
     """Validate workload YAML text; errors name `file`, the line and the field."""
-    loader = yaml.SafeLoader(text)
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            raise InputError(f"{file}: the file is empty", fix="start from examples/support-chatbot.yaml")
-        lines: dict[tuple, int] = {}
-        _index_nodes(node, (), lines, file)
-        data = loader.construct_document(node)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        where = f"{file}:{mark.line + 1}" if mark else file
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise InputError(f"{where}: not valid YAML: {problem}", fix="fix the syntax there") from None
-    finally:
-        loader.dispose()
+    lines: dict[tuple, int] = {}
+    data = load_yaml(
+        text,
+        file,
+        on_node=lambda node: _index_nodes(node, (), lines, file),
+        empty_fix="start from examples/support-chatbot.yaml",
+    )
     if not isinstance(data, dict):
         raise InputError(f"{file}:1: a workload must be a mapping with name and streams", fix="see examples/")
     try:
@@ -389,10 +396,6 @@ def load_workload(path: str | Path) -> Workload:
 
 
 def _line_of(text: str, stream_index: int, field: str) -> int | None:
-    loader = yaml.SafeLoader(text)
-    try:
-        lines: dict[tuple, int] = {}
-        _index_nodes(loader.get_single_node(), (), lines, "")
-    finally:
-        loader.dispose()
+    lines: dict[tuple, int] = {}
+    load_yaml(text, "", on_node=lambda node: _index_nodes(node, (), lines, ""))
     return lines.get(("streams", stream_index, field, "__key__"))

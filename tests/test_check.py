@@ -290,7 +290,8 @@ def test_zero_percent_allows_no_growth_but_a_cheaper_plan_passes() -> None:
 
 
 def test_growth_from_a_zero_baseline_fails() -> None:
-    base = estimate(streams=[], total={"cost_per_day_usd": "0"})
+    idle = {"name": "chat", "model": "claude-sonnet-4-6", "requests_per_day": 0, "cost_per_day_usd": "0"}
+    base = estimate(streams=[idle], total={"cost_per_day_usd": "0"})
     result = check_baseline(compare_baseline(parse_estimate(estimate()), parse_estimate(base)), D("10"))
     assert not result.passed and result.excess == D("Infinity")
 
