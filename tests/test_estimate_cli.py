@@ -169,6 +169,7 @@ def test_strict_with_the_api_unreachable_is_one_line_exit_3(tmp_path: Path):
         "ANTHROPIC_API_KEY": "sk-ant-test-SECRET123",
         "ANTHROPIC_BASE_URL": f"http://127.0.0.1:{port}",
         "COSTPLAN_CACHE_DIR": str(tmp_path / "cache"),
+        "COSTPLAN_COUNT_BACKOFF": "0",  # the retries still run, without sleeping between them
     }
     result = subprocess.run(
         [sys.executable, "-m", "costplan", "estimate", str(workload), "--strict"],

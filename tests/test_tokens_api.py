@@ -6,10 +6,12 @@ import json
 import logging
 import time
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from costplan.errors import InputError
 from costplan.tokens import (
     ApiSettings,
     CountCache,
@@ -21,11 +23,12 @@ from costplan.tokens import (
     count_text,
     count_tokens,
 )
-from tests.tokens_server import FAKE_KEY, closed_port_url, count_server
+from tests.tokens_server import FAKE_KEY, FAKE_TOKEN, closed_port_url, count_server
 
 anthropic = pytest.importorskip("anthropic")
 
-FAST = ApiSettings(timeout=0.5, max_retries=1, total_timeout=4.0)
+# No back-off: the retry logic runs for real, only the waits are zero (test_default_backoff_* checks the waits).
+FAST = ApiSettings(timeout=0.5, max_retries=1, total_timeout=4.0, backoff=0)
 REQUEST = {
     "model": "claude-sonnet-4-5",
     "max_tokens": 100,
@@ -94,10 +97,11 @@ def test_corrupt_cache_entry_is_ignored_with_a_warning_and_replaced(env: Path) -
 
 @pytest.mark.parametrize("mode", ["500", "529", "429", "malformed", "not-json", "slow"])
 def test_server_trouble_falls_back_with_a_warning(env: Path, mode: str) -> None:
+    settings = replace(FAST, timeout=0.2) if mode == "slow" else FAST  # the server sleeps 1 s: cut at 0.2 s
     with count_server(mode) as (url, state):
         start = time.monotonic()
         with pytest.warns(TokenCountWarning, match="offline heuristic"):
-            result = count_tokens(REQUEST, client=client_for(url), settings=FAST, cache=False)
+            result = count_tokens(REQUEST, client=client_for(url), settings=settings, cache=False)
         elapsed = time.monotonic() - start
     assert result.method == "heuristic" and result.warning and result.low <= result.input_tokens <= result.high
     assert elapsed < 5
@@ -107,8 +111,9 @@ def test_server_trouble_falls_back_with_a_warning(env: Path, mode: str) -> None:
 
 @pytest.mark.parametrize("mode", ["500", "529", "429", "malformed", "slow"])
 def test_server_trouble_is_an_error_under_strict(env: Path, mode: str) -> None:
+    settings = replace(FAST, timeout=0.2) if mode == "slow" else FAST
     with count_server(mode) as (url, _), pytest.raises(TokenCountUnavailable):
-        count_tokens(REQUEST, client=client_for(url), settings=FAST, strict=True, cache=False)
+        count_tokens(REQUEST, client=client_for(url), settings=settings, strict=True, cache=False)
 
 
 def test_a_long_retry_after_is_not_slept(env: Path) -> None:
@@ -182,3 +187,136 @@ def test_cache_survives_a_concurrent_writer(tmp_path: Path) -> None:
         cache.put(key, n)
     assert cache.get(key) == 49
     assert not [p for p in tmp_path.rglob(".tmp-*")]
+
+
+# --- deadlines: wall-clock limits hold against a body that trickles in (issue 9) ---
+
+
+def test_a_trickling_body_cannot_outlast_the_total_deadline(env: Path) -> None:
+    # 200 bytes at one every 0.1 s: 20 s per answer, and no single read ever waits 0.5 s
+    settings = ApiSettings(timeout=0.5, max_retries=5, total_timeout=1.2)
+    with count_server("trickle") as (url, state):
+        start = time.monotonic()
+        with pytest.raises(TokenCountUnavailable) as info:
+            count_tokens(REQUEST, client=client_for(url), settings=settings, strict=True, cache=False)
+        elapsed = time.monotonic() - start
+    assert elapsed < 1.2 + 0.4, elapsed
+    assert "1.2 s deadline" in str(info.value) and state.hits >= 2  # it did retry, within the deadline
+
+
+def test_the_timeout_message_says_how_long_the_attempt_really_took(env: Path) -> None:
+    settings = ApiSettings(timeout=0.3, max_retries=1, total_timeout=5, backoff=0)
+    with count_server("trickle") as (url, state):
+        start = time.monotonic()
+        with pytest.warns(TokenCountWarning) as caught:
+            result = count_tokens(REQUEST, client=client_for(url), settings=settings, cache=False)
+        elapsed = time.monotonic() - start
+    message = str(caught[0].message)
+    assert result.method == "heuristic" and state.hits == 2
+    assert "timed out after 0.3 s; gave up after 2 attempt(s)" in message, message
+    assert 0.6 <= elapsed < 1.2, elapsed
+
+
+# --- credentials: whatever the client sends is never printed (issue 9) ---
+
+
+@pytest.mark.parametrize("mode", ["echo-401", "echo-500"])
+def test_an_auth_token_from_the_environment_is_never_printed(
+    env: Path, monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
+    monkeypatch.delenv("ANTHROPIC_API_KEY")
+    monkeypatch.setenv("ANTHROPIC_AUTH_TOKEN", FAKE_TOKEN)
+    with count_server(mode) as (url, state):
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", url)
+        with pytest.raises((TokenCountRejected, TokenCountUnavailable)) as info:
+            count_tokens(REQUEST, settings=FAST, strict=True, cache=False)
+        with pytest.warns(TokenCountWarning) as caught:
+            count_tokens(REQUEST, settings=FAST, cache=False)
+    assert state.keys[0] == FAKE_TOKEN  # the server did receive it, and echoed it back
+    for text in (str(info.value), str(caught[0].message)):
+        assert f"HTTP {mode[-3:]}" in text and "Authorization=***" in text, text
+        assert FAKE_TOKEN not in text and "TOPSECRET" not in text
+
+
+def test_every_credential_the_client_was_built_with_is_redacted(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ANTHROPIC_CUSTOM_HEADERS", "X-Gateway-Token: gw-secret-777")
+    secrets = [FAKE_TOKEN, "gw-secret-777", "heli-secret-999", "proxy-key-31415"]
+    with count_server("echo-401") as (url, _):
+        client = anthropic.Anthropic(
+            auth_token=FAKE_TOKEN,
+            base_url=url,
+            max_retries=0,
+            default_headers={"Helicone-Auth": "Bearer heli-secret-999", "X-Proxy-Key": "proxy-key-31415"},
+        )
+        with pytest.raises(TokenCountRejected) as info:
+            count_tokens(REQUEST, client=client, settings=FAST, strict=True, cache=False)
+    text = str(info.value)
+    for name in ("Authorization", "Helicone-Auth", "X-Proxy-Key", "X-Gateway-Token"):
+        assert f"{name}=***" in text, text  # echoed, and hidden
+    assert not [secret for secret in secrets if secret in text]
+
+
+def test_redact_hides_secrets_longest_first_and_anything_shaped_like_a_key() -> None:
+    from costplan.tokens.api import credentials_of, redact
+
+    found = credentials_of(environ={"ANTHROPIC_AUTH_TOKEN": "tok-abcdef", "ANTHROPIC_BASE_URL": "http://u:pw99@h/"})
+    assert {"tok-abcdef", "pw99"} <= found
+    assert redact("got tok-abcdef-and-more", {"tok-abc", "tok-abcdef"}) == "got ***-and-more"
+    assert redact("key sk-ant-api03-XYZXYZXYZ was refused", set()) == "key *** was refused"
+
+
+# --- an answer that cannot be a count (issue 9) ---
+
+
+def test_an_absurd_count_is_not_accepted_nor_cached(env: Path) -> None:
+    with count_server("huge") as (url, _):
+        with pytest.raises(TokenCountUnavailable, match="implausible"):
+            count_tokens(REQUEST, client=client_for(url), settings=FAST, strict=True)
+        with pytest.warns(TokenCountWarning, match="implausible"):
+            result = count_tokens(REQUEST, client=client_for(url), settings=FAST)
+    assert result.method == "heuristic" and result.input_tokens < 1000
+    assert not [p for p in env.rglob("*.json")]
+
+
+# --- back-off: injectable, and the real default schedule is what the docs say (issue 9) ---
+
+
+def test_default_backoff_schedule_doubles_from_half_a_second_up_to_eight() -> None:
+    settings = ApiSettings()
+    assert (settings.timeout, settings.max_retries, settings.total_timeout) == (10.0, 2, 30.0)
+    assert [settings.delay(n, jitter=0.0) for n in range(6)] == [0.5, 1.0, 2.0, 4.0, 8.0, 8.0]
+    assert [settings.delay(n, jitter=1.0) for n in range(6)] == [0.375, 0.75, 1.5, 3.0, 6.0, 6.0]  # -25 % at most
+
+
+def test_retries_wait_by_the_default_schedule(env: Path) -> None:
+    waits: list[float] = []
+    settings = ApiSettings(timeout=0.5, sleep=waits.append)  # default retries and back-off; nothing sleeps
+    with count_server("500") as (url, state), pytest.raises(TokenCountUnavailable, match="3 attempt"):
+        count_tokens(REQUEST, client=client_for(url), settings=settings, strict=True, cache=False)
+    assert state.hits == 3 and len(waits) == 2
+    assert 0.375 <= waits[0] <= 0.5 and 0.75 <= waits[1] <= 1.0, waits
+
+
+def test_a_retry_after_of_zero_is_obeyed_instead_of_the_backoff(env: Path) -> None:
+    waits: list[float] = []
+    settings = ApiSettings(timeout=0.5, sleep=waits.append)
+    with count_server("429") as (url, state), pytest.raises(TokenCountUnavailable):
+        count_tokens(REQUEST, client=client_for(url), settings=settings, strict=True, cache=False)
+    assert state.hits == 3 and waits == [0.0, 0.0]
+
+
+def test_settings_come_from_documented_environment_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    env = {
+        "COSTPLAN_COUNT_TIMEOUT": "2.5",
+        "COSTPLAN_COUNT_TOTAL_TIMEOUT": "6",
+        "COSTPLAN_COUNT_MAX_RETRIES": "0",
+        "COSTPLAN_COUNT_BACKOFF": "0",
+    }
+    settings = ApiSettings.from_env(env)
+    assert (settings.timeout, settings.total_timeout, settings.max_retries, settings.backoff) == (2.5, 6.0, 0, 0.0)
+    assert ApiSettings.from_env({}) == ApiSettings()
+    for variable, value in [("COSTPLAN_COUNT_TIMEOUT", "soon"), ("COSTPLAN_COUNT_BACKOFF", "-1")]:
+        with pytest.raises(InputError, match=variable):
+            ApiSettings.from_env({variable: value})
+    with pytest.raises(InputError, match="total_timeout"):
+        ApiSettings(total_timeout=float("inf"))

@@ -5,25 +5,43 @@ so the SDK is called with `max_retries=0` and this module retries 408/409/429/5x
 connections with backoff inside one deadline (`total_timeout`, 30 s by default). A `retry-after` that does not
 fit in the time left ends the attempt at once instead of sleeping past the deadline.
 
-Errors never carry the API key: messages are built from the status code and the server's error type/message.
+Time limits are wall-clock limits. The SDK's (httpx's) timeout bounds each read, not the response: a server
+that trickles a byte every 2 s never trips it. So each attempt runs in a worker thread that the caller waits
+for at most `min(timeout, time left)`; when that passes the attempt is abandoned (the daemon thread ends by
+itself when the server stops sending or a read times out) and the caller moves on with a true message.
+
+Errors never carry a credential: every message is passed through `redact` with every secret the client can
+send (API key, auth token, identity token, credential headers, the base URL's password) and the values of the
+credential headers actually sent with the request, so a server that echoes what it received leaks nothing.
 """
 
 from __future__ import annotations
 
 import inspect
+import math
 import os
 import random
+import re
+import threading
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from costplan.errors import CostplanError, InputError
 
-DEFAULT_TIMEOUT = 10.0  # seconds per attempt
+DEFAULT_TIMEOUT = 10.0  # seconds per attempt, wall clock
 DEFAULT_TOTAL_TIMEOUT = 30.0  # seconds for all attempts and waits together
 DEFAULT_MAX_RETRIES = 2
+DEFAULT_BACKOFF = 0.5  # seconds before the first retry; doubled for each further retry
+DEFAULT_BACKOFF_MAX = 8.0  # no single wait is longer than this
+BACKOFF_JITTER = 0.25  # each wait is shortened by up to this fraction, so concurrent clients spread out
+# An answer above this is not a count: 1,000 times the largest context window, and far beyond what the
+# 32 MB request limit can carry. Accepting it would put an absurd number in the cache and in every cost.
+MAX_PLAUSIBLE_TOKENS = 10**9
 _RETRYABLE = {408, 409, 429, 500, 502, 503, 504, 529}
+ENV_PREFIX = "COSTPLAN_COUNT_"  # COSTPLAN_COUNT_TIMEOUT, _TOTAL_TIMEOUT, _MAX_RETRIES, _BACKOFF
 
 # Parameters of messages.count_tokens (GA, SDK 0.x and 2.x); anything else in a Messages body is dropped
 # (max_tokens, stream, temperature, stop_sequences, metadata, ...) because the endpoint rejects it.
@@ -42,6 +60,20 @@ COUNT_FIELDS = (
     "context_management",
 )
 
+# Environment variables whose values the SDK sends, or exchanges for a token: never shown.
+_SECRET_ENV = (
+    "ANTHROPIC_API_KEY",
+    "ANTHROPIC_AUTH_TOKEN",
+    "ANTHROPIC_IDENTITY_TOKEN",
+    "ANTHROPIC_WEBHOOK_SIGNING_KEY",
+)
+# A header whose name contains one of these carries a credential (Authorization, X-Api-Key, Helicone-Auth,
+# Cookie, ...). Its value, and the token after a scheme word ("Bearer abc" -> "abc"), are redacted.
+_SECRET_HEADER_WORDS = ("auth", "key", "token", "secret", "cookie", "session", "signature", "credential", "password")
+# Anything shaped like an Anthropic key is hidden even when we do not know it is the one in use.
+_KEY_SHAPE = re.compile(r"sk-ant-[A-Za-z0-9_\-]{6,}")
+REDACTED = "***"
+
 
 class TokenCountUnavailable(CostplanError):
     """The API could not give a count (network, timeout, rate limit, server error, malformed answer).
@@ -58,13 +90,70 @@ class TokenCountRejected(InputError):
     """The API refused the request or the key (400/401/403/404/413): fixable input, CLI exit code 2."""
 
 
+def _problem(name: str, value: Any) -> str | None:
+    """What is wrong with an ApiSettings value, or None: seconds are finite and >= 0 (timeouts > 0)."""
+    if name == "max_retries":
+        ok = isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 100
+        return None if ok else f"must be a whole number of retries from 0 to 100, not {value!r}"
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return f"must be a finite number of seconds, not {value!r}"
+    if value < 0 or (value == 0 and name in ("timeout", "total_timeout")):
+        return f"must be {'above' if name in ('timeout', 'total_timeout') else 'at least'} 0 seconds, not {value!r}"
+    return None
+
+
 @dataclass(frozen=True)
 class ApiSettings:
-    """How hard to try: per-attempt timeout, retries, and a deadline over everything."""
+    """How hard to try: a wall-clock limit per attempt, retries, their back-off, and a deadline over everything.
+
+    `backoff` is the wait before the first retry, doubled for each further one and capped at `backoff_max`,
+    each wait shortened by a random 0-25 % (`delay`); a server's `retry-after` replaces it. `backoff=0` retries
+    at once (tests, or a CI job that prefers failing fast). `sleep` is how a wait is spent: tests pass a
+    recorder to check the schedule without waiting. `from_env` reads the `COSTPLAN_COUNT_*` variables.
+    """
 
     timeout: float = DEFAULT_TIMEOUT
     max_retries: int = DEFAULT_MAX_RETRIES
     total_timeout: float = DEFAULT_TOTAL_TIMEOUT
+    backoff: float = DEFAULT_BACKOFF
+    backoff_max: float = DEFAULT_BACKOFF_MAX
+    sleep: Callable[[float], None] = field(default=time.sleep, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        for name in ("timeout", "max_retries", "total_timeout", "backoff", "backoff_max"):
+            problem = _problem(name, getattr(self, name))
+            if problem:
+                raise InputError(f"ApiSettings.{name} {problem}", fix="see help(costplan.tokens.ApiSettings)")
+
+    def delay(self, retry: int, jitter: float) -> float:
+        """Seconds to wait before retry number `retry` (0 = the first), for a `jitter` drawn from [0, 1)."""
+        base = min(self.backoff * 2.0 ** min(retry, 64), self.backoff_max)
+        return base * (1 - BACKOFF_JITTER * jitter)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ApiSettings:
+        """Defaults overridden by COSTPLAN_COUNT_TIMEOUT, _TOTAL_TIMEOUT, _MAX_RETRIES and _BACKOFF (seconds,
+        retries): for commands such as `costplan estimate` that count through the API without a Python caller
+        to pass settings. A bad value is an input error naming the variable."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for name, kind in (("timeout", float), ("total_timeout", float), ("max_retries", int), ("backoff", float)):
+            variable = ENV_PREFIX + name.upper()
+            raw = env.get(variable, "").strip()
+            if not raw:
+                continue
+            try:
+                value = kind(raw)
+            except ValueError:
+                value = raw
+            problem = _problem(name, value)
+            if problem:
+                raise InputError(f"{variable}={raw}: {problem}", fix=f"e.g. {variable}={_ENV_EXAMPLE[name]}")
+            values[name] = value
+        return cls(**values)
+
+
+_ENV_EXAMPLE = {"timeout": "10", "total_timeout": "30", "max_retries": "2", "backoff": "0.5"}
 
 
 def api_body(request: Mapping[str, Any], model: str) -> dict[str, Any]:
@@ -79,7 +168,7 @@ def have_credentials() -> bool:
 
 
 def make_client(settings: ApiSettings) -> Any:
-    """An SDK client from the environment (ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL), SDK retries off."""
+    """An SDK client from the environment (ANTHROPIC_API_KEY or _AUTH_TOKEN, ANTHROPIC_BASE_URL), SDK retries off."""
     import anthropic  # lazy: only the API path pays for the SDK
 
     return anthropic.Anthropic(timeout=settings.timeout, max_retries=0)
@@ -95,14 +184,118 @@ def _prepare(client: Any, settings: ApiSettings) -> Any:
     return client
 
 
+def _header_secrets(headers: Any) -> set[str]:
+    """Values of credential-bearing headers, and the token after a scheme word ("Bearer abc" -> "abc")."""
+    found: set[str] = set()
+    try:
+        items = list(headers.items())
+    except Exception:  # an object that only looks like headers: nothing to learn from it
+        return found
+    for name, value in items:
+        if not isinstance(name, str) or not isinstance(value, str) or not value:
+            continue
+        if any(word in name.lower() for word in _SECRET_HEADER_WORDS):
+            found.add(value)
+            scheme, _, token = value.partition(" ")
+            if token.strip() and scheme.isalpha():
+                found.add(token.strip())
+    return found
+
+
+def _url_secrets(url: Any) -> set[str]:
+    """The password (and user:password) of a base URL such as http://user:pw@proxy/."""
+    try:
+        parts = urlsplit(str(url))
+    except ValueError:
+        return set()
+    return {s for s in (parts.password, unquote(parts.password or ""), parts.netloc.rpartition("@")[0]) if s}
+
+
+def credentials_of(client: Any = None, environ: Mapping[str, str] | None = None) -> set[str]:
+    """Every credential the SDK may send from this environment and `client`: what must never be printed."""
+    env = os.environ if environ is None else environ
+    found = {env[name] for name in _SECRET_ENV if env.get(name)}
+    token_file = env.get("ANTHROPIC_IDENTITY_TOKEN_FILE")
+    if token_file:
+        try:
+            with open(token_file, encoding="utf-8") as handle:
+                token = handle.read(65536).strip()
+            if token:
+                found.add(token)
+        except (OSError, UnicodeDecodeError):
+            pass
+    custom = env.get("ANTHROPIC_CUSTOM_HEADERS")
+    if custom:
+        pairs = (line.partition(":") for line in custom.split("\n"))
+        found |= _header_secrets({name.strip(): value.strip() for name, _, value in pairs})
+    found |= _url_secrets(env.get("ANTHROPIC_BASE_URL", ""))
+    if client is not None:
+        for attr in ("api_key", "auth_token", "webhook_key"):
+            value = getattr(client, attr, None)
+            if isinstance(value, str) and value:
+                found.add(value)
+        for attr in ("auth_headers", "default_headers", "_custom_headers", "_credential_headers"):
+            try:
+                found |= _header_secrets(getattr(client, attr, None) or {})
+            except Exception:  # a property of a client we do not know may raise: skip it, keep the others
+                continue
+        found |= _url_secrets(getattr(client, "base_url", ""))
+    return found
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """`text` with every secret (longest first, so a key is not half-hidden by its own prefix) replaced by ***."""
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        text = text.replace(secret, REDACTED)
+    return _KEY_SHAPE.sub(REDACTED, text)
+
+
+class _AttemptTimedOut(Exception):
+    """The wall-clock limit of one attempt passed before the SDK call returned."""
+
+
+def _within(limit: float, call: Callable[[], Any]) -> Any:
+    """`call()`'s result or exception, or _AttemptTimedOut once `limit` seconds have passed.
+
+    The call runs in a daemon thread so that a slow body (which the SDK's per-read timeout cannot stop) never
+    holds the caller; an abandoned call finishes on its own and its result is dropped.
+    """
+    outcome: list[tuple[bool, Any]] = []
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            outcome.append((True, call()))
+        except BaseException as exc:  # handed to the waiting caller, which re-raises it
+            outcome.append((False, exc))
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="costplan-count-tokens", daemon=True).start()
+    if not done.wait(limit):
+        raise _AttemptTimedOut
+    ok, value = outcome[0]
+    if ok:
+        return value
+    raise value
+
+
+def _seconds(value: float) -> str:
+    return f"{round(value, 1):g} s"
+
+
 def count_api(
     request: Mapping[str, Any], *, model: str, client: Any = None, settings: ApiSettings | None = None
 ) -> int:
-    """input_tokens from `messages.count_tokens`, or TokenCountUnavailable / TokenCountRejected."""
+    """input_tokens from `messages.count_tokens`, or TokenCountUnavailable / TokenCountRejected.
+
+    Never takes longer than `settings.total_timeout` (plus a few milliseconds), whatever the server does.
+    """
     settings = settings or ApiSettings()
     import anthropic
 
     sdk = _prepare(client if client is not None else make_client(settings), settings)
+    secrets = credentials_of(sdk)
     body = api_body(request, model)
     method = sdk.messages.count_tokens
     try:
@@ -114,36 +307,48 @@ def count_api(
     if extra:
         kwargs["extra_body"] = extra
     deadline = time.monotonic() + settings.total_timeout
+    total = _seconds(settings.total_timeout)
     attempt = 0
+    reason = "no attempt was made"
     while True:  # bounded: at most max_retries + 1 attempts, and never past the deadline
         left = deadline - time.monotonic()
         if left <= 0:
-            raise TokenCountUnavailable(f"no answer from the count_tokens API within {settings.total_timeout:g} s")
+            raise TokenCountUnavailable(redact(f"{reason}; stopped at the {total} deadline", secrets))
+        limit = min(settings.timeout, left)
+        started = time.monotonic()
+        wait: float | None = None
         try:
-            result = method(**kwargs, timeout=min(settings.timeout, left))
+            result = _within(limit, lambda limit=limit: method(**kwargs, timeout=limit))
             return _input_tokens(result)
         except anthropic.APIStatusError as exc:
             status = exc.status_code
-            reason = _describe(exc)
+            reason = _describe(exc, secrets)
             if status not in _RETRYABLE:
                 raise TokenCountRejected(
                     f"the count_tokens API refused the request ({reason})", fix=_fix(status)
                 ) from None
-            wait = _retry_after(exc) or _backoff(attempt)
-        except anthropic.APITimeoutError:
-            reason, wait = f"the count_tokens API timed out after {min(settings.timeout, left):g} s", _backoff(attempt)
+            wait = _retry_after(exc)
+        except (anthropic.APITimeoutError, _AttemptTimedOut):
+            reason = f"the count_tokens API timed out after {_seconds(time.monotonic() - started)}"
         except anthropic.APIConnectionError as exc:
             cause = exc.__cause__ or exc.__context__
             detail = type(cause).__name__ if cause else "connection error"
-            reason, wait = f"cannot reach the count_tokens API ({detail})", _backoff(attempt)
+            reason = f"cannot reach the count_tokens API ({detail})"
         except (anthropic.APIError, ValueError):  # unparsable or unexpected answer (ValueError: bad JSON)
             raise TokenCountUnavailable("the count_tokens API answered with a malformed body") from None
+        if wait is None:
+            wait = settings.delay(attempt, random.random())
         attempt += 1
         if attempt > settings.max_retries:
-            raise TokenCountUnavailable(f"{reason}; gave up after {attempt} attempt(s)")
-        if wait >= deadline - time.monotonic():
-            raise TokenCountUnavailable(f"{reason}; a retry would pass the {settings.total_timeout:g} s deadline")
-        time.sleep(wait)
+            raise TokenCountUnavailable(redact(f"{reason}; gave up after {attempt} attempt(s)", secrets))
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TokenCountUnavailable(
+                redact(f"{reason}; stopped at the {total} deadline after {attempt} attempt(s)", secrets)
+            )
+        if wait >= remaining:
+            raise TokenCountUnavailable(redact(f"{reason}; a retry would pass the {total} deadline", secrets))
+        settings.sleep(wait)
 
 
 def _input_tokens(result: Any) -> int:
@@ -152,10 +357,15 @@ def _input_tokens(result: Any) -> int:
         value = result.get("input_tokens")
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise TokenCountUnavailable("the count_tokens API answered with a malformed body (no input_tokens)")
+    if value > MAX_PLAUSIBLE_TOKENS:
+        raise TokenCountUnavailable(
+            f"the count_tokens API answered an implausible count (more than {MAX_PLAUSIBLE_TOKENS:,} tokens)"
+        )
     return value
 
 
-def _describe(exc: Any) -> str:
+def _describe(exc: Any, secrets: set[str]) -> str:
+    """`HTTP 401, authentication_error: ...` with every credential, including those the request sent, hidden."""
     body = getattr(exc, "body", None)
     message = None
     if isinstance(body, Mapping):
@@ -163,15 +373,14 @@ def _describe(exc: Any) -> str:
         if isinstance(error, Mapping):
             message = f"{error.get('type', 'error')}: {error.get('message', '')}".strip()
     text = f"HTTP {exc.status_code}" + (f", {message}" if message else "")
-    key = os.environ.get("ANTHROPIC_API_KEY")
-    if key:
-        text = text.replace(key, "***")
-    return text[:300]
+    request = getattr(exc, "request", None)
+    sent = _header_secrets(getattr(request, "headers", None) or {})
+    return redact(text, secrets | sent)[:300]
 
 
 def _fix(status: int) -> str:
     if status in (401, 403):
-        return "check ANTHROPIC_API_KEY (and ANTHROPIC_BASE_URL), or use --method heuristic"
+        return "check ANTHROPIC_API_KEY or ANTHROPIC_AUTH_TOKEN (and ANTHROPIC_BASE_URL), or use --method heuristic"
     if status == 404:
         return "check the model id and ANTHROPIC_BASE_URL"
     if status == 413:
@@ -180,6 +389,7 @@ def _fix(status: int) -> str:
 
 
 def _retry_after(exc: Any) -> float | None:
+    """The server's requested wait in seconds (retry-after-ms or retry-after), or None if it named none."""
     response = getattr(exc, "response", None)
     headers = getattr(response, "headers", None)
     if headers is None:
@@ -189,11 +399,8 @@ def _retry_after(exc: Any) -> float | None:
         if raw is None:
             continue
         try:
-            return max(0.0, float(raw) * scale)
+            value = float(raw) * scale
         except ValueError:
             return None
+        return max(0.0, value) if math.isfinite(value) else None
     return None
-
-
-def _backoff(attempt: int) -> float:
-    return min(0.5 * 2**attempt, 8.0) * (1 - 0.25 * random.random())

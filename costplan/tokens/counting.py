@@ -26,6 +26,7 @@ from costplan.tokens.api import (
     have_credentials,
     make_client,
 )
+from costplan.tokens.body import check_body
 from costplan.tokens.cache import CountCache, cache_key
 
 Method = Literal["auto", "api", "heuristic"]
@@ -68,11 +69,8 @@ def _check_method(method: str) -> None:
 
 
 def _check_request(request: Any) -> Mapping[str, Any]:
-    if not isinstance(request, Mapping):
-        raise InputError("a request must be a Messages API body (a JSON object)", fix="pass a dict with messages")
-    if not isinstance(request.get("messages"), list):
-        raise InputError("the request has no `messages` list", fix="add messages: [{role, content}, ...]")
-    return request
+    """The body, checked for shape (body.check_body): a wrongly typed field is an InputError, never a traceback."""
+    return check_body(request)
 
 
 def _heuristic(request: Mapping[str, Any], model: str, warning: str | None, on: dt.date | None) -> TokenCount:
@@ -127,7 +125,7 @@ def count_tokens(
         if hit is not None:
             return TokenCount(hit, "cache", model=name)
     try:
-        value = count_api(body, model=name, client=client, settings=settings)
+        value = count_api(body, model=name, client=client, settings=settings or ApiSettings.from_env())
     except (TokenCountRejected, TokenCountUnavailable) as exc:
         return _heuristic(body, name, _fallback(str(exc), strict=strict, method=method, error=exc), on)
     if store is not None:
@@ -231,8 +229,8 @@ def count_many(
     items = list(requests)
     if concurrency < 1:
         raise InputError("concurrency must be at least 1", fix="use --concurrency 8")
-    settings = settings or ApiSettings()
     if client is None and method != "heuristic" and have_credentials() and len(items) > 1:
+        settings = settings or ApiSettings.from_env()
         client = make_client(settings)
 
     def one(request: Mapping[str, Any]) -> TokenCount:
