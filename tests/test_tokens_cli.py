@@ -6,24 +6,40 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from tests.tokens_server import FAKE_KEY, count_server
+from tests.tokens_server import FAKE_KEY, FAKE_TOKEN, count_server
+
+SCRIPT = Path(sys.executable).parent / "costplan"  # the installed console script, as a user runs it
+NO_BACKOFF = {"COSTPLAN_COUNT_BACKOFF": "0"}  # retries run for real, without sleeping between them
 
 
-def run(args: list[str], tmp_path: Path, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
+def run(
+    args: list[str], tmp_path: Path, stdin: str = "", *, script: bool = False, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """`costplan count ARGS` with no ANTHROPIC_/COSTPLAN_COUNT_ variables but `env`; `script` runs the installed
+    console script instead of `python -m costplan`."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "COSTPLAN_COUNT_"))}
     environ.update({"COSTPLAN_CACHE_DIR": str(tmp_path / "cache"), **env})
+    command = [str(SCRIPT)] if script else [sys.executable, "-m", "costplan"]
     return subprocess.run(
-        [sys.executable, "-m", "costplan", "count", *args],
+        [*command, "count", *args],
         input=stdin,
         capture_output=True,
         text=True,
         env=environ,
         timeout=60,
     )
+
+
+def one_error_line(result: subprocess.CompletedProcess[str]) -> str:
+    assert "Traceback" not in result.stderr, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
 
 
 def test_text_and_json_files_with_a_total(tmp_path: Path) -> None:
@@ -77,7 +93,13 @@ def test_api_via_env_then_cache_and_strict_outage_is_exit_3(tmp_path: Path) -> N
         )
         state.mode = "500"
         (tmp_path / "b.md").write_text("other text")
-        down = run([str(tmp_path / "b.md"), "--strict"], tmp_path, ANTHROPIC_API_KEY=FAKE_KEY, ANTHROPIC_BASE_URL=url)
+        down = run(
+            [str(tmp_path / "b.md"), "--strict"],
+            tmp_path,
+            ANTHROPIC_API_KEY=FAKE_KEY,
+            ANTHROPIC_BASE_URL=url,
+            **NO_BACKOFF,
+        )
     assert json.loads(first.stdout)["inputs"][0]["method"] == "api"
     assert json.loads(second.stdout)["inputs"][0]["method"] == "cache"
     assert down.returncode == 3 and "Traceback" not in down.stderr
@@ -93,3 +115,214 @@ def test_many_files_show_a_progress_bar_on_stderr_only(tmp_path: Path) -> None:
     out = run([*names, "--method", "heuristic", "--format", "json"], tmp_path)
     assert out.returncode == 0 and "counting" in out.stderr
     assert len(json.loads(out.stdout)["inputs"]) == 25
+
+
+# --- issue 9 ---
+
+
+def test_count_takes_m_as_the_short_form_of_model(tmp_path: Path) -> None:
+    (tmp_path / "a.md").write_text("hello there")
+    out = run(
+        ["-m", "claude-opus-4-7", str(tmp_path / "a.md"), "--method", "heuristic", "--format", "json"],
+        tmp_path,
+        script=True,
+    )
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["inputs"][0]["model"] == "claude-opus-4-7"
+
+
+MESSAGES = [{"role": "user", "content": "hi"}]
+NESTED = '{"a": ' * 990 + "1" + "}" * 990  # deep enough to break a recursive walk, shallow enough for json.loads
+
+
+@pytest.mark.parametrize(
+    "body,field",
+    [
+        pytest.param({"messages": MESSAGES, "tools": 5}, "tools:", id="tools-number"),
+        pytest.param({"messages": MESSAGES, "tools": [5]}, "tools[0]:", id="tool-number"),
+        pytest.param({"messages": MESSAGES, "tools": [{"name": "x"}]}, "tools[0].input_schema", id="no-schema"),
+        pytest.param({"messages": MESSAGES, "system": 5}, "system:", id="system-number"),
+        pytest.param({"messages": MESSAGES, "system": [{"type": "image"}]}, "system[0]", id="system-image"),
+        pytest.param({"messages": ["hi"]}, "messages[0]:", id="message-string"),
+        pytest.param({"messages": [{"role": "user", "content": 5}]}, "messages[0].content", id="content-number"),
+        pytest.param({"messages": [{"role": "user", "content": [5]}]}, "messages[0].content[0]", id="block-number"),
+        pytest.param(
+            {"messages": [{"role": "user", "content": [{"type": "text", "text": 5}]}]},
+            "messages[0].content[0].text",
+            id="text-number",
+        ),
+        pytest.param({"messages": [{"role": "system", "content": "x"}]}, "messages[0].role", id="role-system"),
+        pytest.param({"messages": MESSAGES, "tool_choice": "auto"}, "tool_choice:", id="tool-choice-string"),
+        pytest.param({"messages": MESSAGES, "tool_choice": {"type": "tool"}}, "tool_choice.name", id="choice-name"),
+        pytest.param({"messages": MESSAGES, "thinking": True}, "thinking:", id="thinking-bool"),
+        pytest.param({"messages": MESSAGES, "metadata": "NESTED"}, "nested", id="nested-990"),
+    ],
+)
+def test_a_wrongly_typed_body_is_one_line_naming_file_field_and_fix(tmp_path: Path, body: dict, field: str) -> None:
+    (tmp_path / "body.json").write_text(json.dumps(body).replace('"NESTED"', NESTED))
+    out = run([str(tmp_path / "body.json"), "--method", "heuristic"], tmp_path)
+    line = one_error_line(out)
+    assert out.returncode == 2 and "body.json: " in line and field in line, line
+    assert line.endswith(")")  # "(<how to fix it>)"
+
+
+@pytest.mark.parametrize(
+    "text,needle",
+    [
+        pytest.param('{"messages": ' + "[" * 5000 + "]" * 5000 + "}", "nested too deep", id="json-5000-deep"),
+        pytest.param('{"messages": [], "n": 1e999}', "not a JSON number", id="infinite-number"),
+        pytest.param('{"messages": [], "n": ' + "9" * 5000 + "}", "not valid JSON", id="5000-digit-integer"),
+    ],
+)
+def test_unreadable_json_is_one_line_and_exit_2(tmp_path: Path, text: str, needle: str) -> None:
+    (tmp_path / "body.json").write_text(text)
+    out = run([str(tmp_path / "body.json"), "--method", "heuristic"], tmp_path, script=True)
+    line = one_error_line(out)
+    assert out.returncode == 2 and "body.json" in line and needle in line, line
+
+
+def test_the_deadline_holds_through_the_cli_and_its_message_is_true(tmp_path: Path) -> None:
+    (tmp_path / "a.md").write_text("hi")
+    settings = {
+        "COSTPLAN_COUNT_TIMEOUT": "0.5",
+        "COSTPLAN_COUNT_TOTAL_TIMEOUT": "1.5",
+        "COSTPLAN_COUNT_MAX_RETRIES": "5",  # the deadline, not the retry count, has to stop it
+        **NO_BACKOFF,
+    }
+    with count_server("trickle") as (url, state):
+        state.trickle_bytes = 1000  # 100 s per answer: without a hard deadline, run()'s 60 s timeout fails the test
+        start = time.monotonic()
+        out = run(
+            [str(tmp_path / "a.md"), "--strict"],
+            tmp_path,
+            script=True,
+            ANTHROPIC_API_KEY=FAKE_KEY,
+            ANTHROPIC_BASE_URL=url,
+            **settings,
+        )
+        elapsed = time.monotonic() - start
+    line = one_error_line(out)
+    assert out.returncode == 3 and "timed out after 0.5 s" in line and "1.5 s deadline" in line, line
+    assert state.hits == 3 and elapsed < 1.5 + 10, elapsed  # 10 s for the interpreter and the SDK import
+
+
+def test_a_bad_settings_variable_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "a.md").write_text("hi")
+    out = run([str(tmp_path / "a.md")], tmp_path, ANTHROPIC_API_KEY=FAKE_KEY, COSTPLAN_COUNT_TOTAL_TIMEOUT="soon")
+    line = one_error_line(out)
+    assert out.returncode == 2 and "COSTPLAN_COUNT_TOTAL_TIMEOUT" in line, line
+
+
+def test_an_echoed_auth_token_is_never_printed(tmp_path: Path) -> None:
+    (tmp_path / "a.md").write_text("hi")
+    with count_server("echo-401") as (url, state):
+        out = run(
+            [str(tmp_path / "a.md")], tmp_path, script=True, ANTHROPIC_AUTH_TOKEN=FAKE_TOKEN, ANTHROPIC_BASE_URL=url
+        )
+    assert state.keys == [FAKE_TOKEN]  # sent, and echoed back by the server
+    assert out.returncode == 0 and "using the offline heuristic" in out.stderr, out.stderr
+    assert "HTTP 401" in out.stderr and "Authorization=***" in out.stderr, out.stderr
+    assert FAKE_TOKEN not in out.stderr + out.stdout and "TOPSECRET" not in out.stderr + out.stdout
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
+def test_a_fifo_in_the_cache_does_not_hang_count(tmp_path: Path) -> None:
+    import anthropic
+
+    from costplan.tokens import CountCache, count_tokens
+
+    (tmp_path / "a.md").write_text("hi")
+    with count_server("ok", value=13) as (url, state):
+        client = anthropic.Anthropic(api_key=FAKE_KEY, base_url=url, max_retries=0)
+        # the body `costplan count a.md` sends, counted once to create its cache entry
+        count_tokens(
+            {"messages": [{"role": "user", "content": "hi"}]}, client=client, cache=CountCache(tmp_path / "cache")
+        )
+        (entry,) = (tmp_path / "cache").rglob("*.json")
+        entry.unlink()
+        os.mkfifo(entry)
+        out = run(
+            [str(tmp_path / "a.md"), "--format", "json"],  # run()'s timeout=60 turns a hang into a failure
+            tmp_path,
+            script=True,
+            ANTHROPIC_API_KEY=FAKE_KEY,
+            ANTHROPIC_BASE_URL=url,
+        )
+    assert out.returncode == 0 and "corrupt" in out.stderr, out.stderr
+    assert json.loads(out.stdout)["inputs"][0]["input_tokens"] == 13 and state.hits == 2
+    assert entry.is_file() and json.loads(entry.read_text())["input_tokens"] == 13
+
+
+# --- one rule for what a system prompt adds: count --as system == count_text == the simulator ---
+
+SYSTEM_TEXT = "word " * 40  # 200 characters: the loopback server's `measure` rule says 2 + 200 // 4 = 52
+
+
+def _workload(tmp_path: Path) -> Path:
+    (tmp_path / "system.md").write_text(SYSTEM_TEXT)
+    path = tmp_path / "w.yaml"
+    path.write_text(
+        "name: w\nas_of: 2026-11-21\nstreams:\n"
+        "  - {name: s, model: claude-sonnet-4-6, requests_per_day: 10, system_prompt: system.md,\n"
+        "     input_tokens: 10, output_tokens: 10}\n"
+    )
+    return path
+
+
+def test_system_prompt_count_is_the_simulators_number_offline(tmp_path: Path) -> None:
+    import costplan
+    from costplan.tokens import count_text
+
+    workload = _workload(tmp_path)
+    out = run(
+        ["--as", "system", str(tmp_path / "system.md"), "--method", "heuristic", "--format", "json"],
+        tmp_path,
+        script=True,
+    )
+    assert out.returncode == 0, out.stderr
+    (item,) = json.loads(out.stdout)["inputs"]
+    library = count_text(SYSTEM_TEXT, model="claude-sonnet-4-6", method="heuristic").input_tokens
+    simulated = costplan.estimate(workload, method="heuristic").to_dict()["streams"][0]["prefix_tokens"]
+    assert item["counted_as"] == "system_prompt" and item["input_tokens"] == library == simulated
+    whole = run([str(tmp_path / "system.md"), "--method", "heuristic", "--format", "json"], tmp_path)
+    assert json.loads(whole.stdout)["inputs"][0]["counted_as"] == "request"
+
+
+def test_system_prompt_count_is_the_simulators_number_via_the_api(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import costplan
+    from costplan.cli import main
+    from costplan.tokens import count_text
+
+    workload = _workload(tmp_path)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", FAKE_KEY)
+    monkeypatch.delenv("ANTHROPIC_AUTH_TOKEN", raising=False)
+    monkeypatch.setenv("COSTPLAN_CACHE_DIR", str(tmp_path / "cache"))
+    with count_server("measure") as (url, _):
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", url)
+        # the CLI in this process (the SDK is imported once); the console script itself is run offline above
+        argv = [
+            "costplan",
+            "count",
+            "--as",
+            "system",
+            str(tmp_path / "system.md"),
+            "--method",
+            "api",
+            "--format",
+            "json",
+        ]
+        monkeypatch.setattr(sys, "argv", argv)
+        with pytest.raises(SystemExit) as exit_info:
+            main()
+        monkeypatch.setenv("COSTPLAN_CACHE_DIR", str(tmp_path / "library-cache"))  # no shared cache entries
+        library = count_text(SYSTEM_TEXT, model="claude-sonnet-4-6", method="api")
+        monkeypatch.setenv("COSTPLAN_CACHE_DIR", str(tmp_path / "simulator-cache"))
+        simulated = costplan.estimate(workload, method="api").to_dict()["streams"][0]
+    out = capsys.readouterr()
+    assert exit_info.value.code == 0, out.err
+    (item,) = json.loads(out.out)["inputs"]
+    assert (item["input_tokens"], item["method"], item["counted_as"]) == (52, "api", "system_prompt")
+    assert (library.input_tokens, library.method) == (52, "api")
+    assert (simulated["prefix_tokens"], simulated["prefix_tokens_method"]) == (52, "api")

@@ -12,6 +12,7 @@ import click
 from costplan.cli.common import format_option, forwarded_warnings
 from costplan.errors import InputError
 from costplan.report import table, to_json
+from costplan.tokens.body import check_body
 
 PROGRESS_MIN_FILES = 20  # show a progress bar from this many inputs even when stderr is not a terminal
 EXIT_API_UNAVAILABLE = 3
@@ -33,34 +34,53 @@ def _read(name: str) -> tuple[str, str]:
         raise InputError(f"{name}: cannot read ({exc.strerror})", fix="check the permissions") from None
 
 
-def _as_request(label: str, text: str, role: str, model: str | None) -> tuple[dict[str, Any], str | None]:
-    """A JSON object with `messages` is a request body; `.json` files must be one; anything else is text."""
+def _parse_json(label: str, text: str) -> Any:
+    """The JSON value of `text`, or None when it is not JSON and the file may be counted as text."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        problem = f"line {exc.lineno}, column {exc.colno}: {exc.msg}"
+    except RecursionError:
+        problem = "nested too deep to read"
+    except ValueError as exc:  # an integer of more than 4,300 digits
+        problem = str(exc).split(";")[0]
+    if label.endswith(".json"):
+        raise InputError(
+            f"{label}: not valid JSON ({problem})", fix="fix the JSON, or rename the file to count it as text"
+        ) from None
+    return None
+
+
+def _as_request(label: str, text: str, role: str, model: str | None) -> tuple[dict[str, Any] | None, str | None]:
+    """A JSON object with `messages` is a request body; `.json` files must be one; anything else is text.
+
+    A body is checked here (check_body), so a wrongly typed field is one line naming the file and the field.
+    Returns (body, model), or (None, model) for text counted as a system prompt, which count_text counts.
+    """
     stripped = text.lstrip()
     looks_json = label.endswith(".json") or stripped.startswith("{")
     if looks_json:
-        try:
-            body = json.loads(text)
-        except json.JSONDecodeError as exc:
-            if label.endswith(".json"):
-                raise InputError(
-                    f"{label}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})",
-                    fix="fix the JSON, or rename the file to count it as text",
-                ) from None
-            body = None
+        body = _parse_json(label, text)
         if isinstance(body, dict):
             if not isinstance(body.get("messages"), list):
                 raise InputError(f"{label}: a JSON request body needs a `messages` list", fix="see the Messages API")
+            try:
+                check_body(body)
+            except InputError as exc:
+                raise InputError(f"{label}: {exc.message}", fix=exc.fix) from None
             return body, body.get("model") if model is None else model
         if body is not None and label.endswith(".json"):
             raise InputError(f"{label}: a JSON request body must be an object", fix='wrap it as {"messages": [...]}')
     if role == "system":
-        return {"system": text, "messages": [{"role": "user", "content": "."}]}, model
+        return None, model
     return {"messages": [{"role": "user", "content": text}]}, model
 
 
 @click.command("count")
 @click.argument("files", nargs=-1)
-@click.option("--model", default=None, help="Model to count for (default: the body's model, else claude-sonnet-4-6).")
+@click.option(
+    "-m", "--model", default=None, help="Model to count for (default: the body's model, else claude-sonnet-4-6)."
+)
 @click.option(
     "--method",
     type=click.Choice(["auto", "api", "heuristic"]),
@@ -74,7 +94,8 @@ def _as_request(label: str, text: str, role: str, model: str | None) -> tuple[di
     type=click.Choice(["user", "system"]),
     default="user",
     show_default=True,
-    help="Count text files as a user message or as a system prompt.",
+    help="Count text files as a whole request (one user message, framing included) or as what they add to a "
+    "request as its system prompt: the number a workload's `system_prompt: FILE` adds (count_text).",
 )
 @click.option("--strict", is_flag=True, help="Fail instead of falling back to the heuristic.")
 @click.option("--concurrency", type=click.IntRange(1, 64), default=8, show_default=True)
@@ -86,17 +107,22 @@ def count(
 
     \b
     Examples:
-      costplan count prompt.md                     a user message
-      costplan count --as system system.md         a system prompt (plus a one-token user turn)
+      costplan count prompt.md                     a whole request: the text as one user message
+      costplan count --as system system.md         what the text adds to a request as its system prompt
       costplan count request.json --method api     a Messages API body, via count_tokens
       cat body.json | costplan count - --format json
+
+    A JSON body or a text counted as a user message is a whole request: the per-request and per-message
+    framing is included. --as system counts what a text adds to any request as its system prompt (count of a
+    request with it minus the same request without it), the number a workload's `system_prompt: FILE`
+    adds per request: the "counted as" column (JSON: counted_as) says which.
 
     \b
     Exit codes: 0 counted; 2 bad input, an API key the API refuses, or --method api/--strict with no
     ANTHROPIC_API_KEY; 3 --method api/--strict and the API could not answer (network, timeout, 429, 5xx).
     API counts are cached in $COSTPLAN_CACHE_DIR (default ~/.cache/costplan), so a re-run makes no calls.
     """
-    from costplan.tokens import TokenCountUnavailable, count_many
+    from costplan.tokens import TokenCountUnavailable
 
     if not files:
         files = ("-",)
@@ -104,35 +130,54 @@ def count(
     for name in files:
         label, text = _read(name)
         body, body_model = _as_request(label, text, role, model)
-        inputs.append((label, body, body_model))
+        inputs.append((label, body, body_model, text))
     show_bar = len(inputs) > 1 and (sys.stderr.isatty() or len(inputs) >= PROGRESS_MIN_FILES)
     with forwarded_warnings():
         try:
-            results = _count_all(inputs, method, strict, concurrency, show_bar, count_many)
+            results = _count_all(inputs, method, strict, concurrency, show_bar)
         except TokenCountUnavailable as exc:
             click.echo(f"costplan: error: {exc} (retry later, or use --method heuristic)", err=True)
             sys.exit(EXIT_API_UNAVAILABLE)
-    rows = [(label, r) for (label, _, _), r in zip(inputs, results)]
-    total = sum(r.input_tokens for _, r in rows)
+    rows = [(label, COUNTED_AS[body is None], r) for (label, body, _, _), r in zip(inputs, results)]
+    total = sum(r.input_tokens for _, _, r in rows)
     if fmt == "json":
-        click.echo(to_json({"inputs": [{"file": label, **r.to_dict()} for label, r in rows], "total": total}))
+        items = [{"file": label, "counted_as": what, **r.to_dict()} for label, what, r in rows]
+        click.echo(to_json({"inputs": items, "total": total}))
         return
     body_rows = [
-        [label, r.model or "", f"{r.input_tokens:,}", r.method, "" if r.low is None else f"{r.low:,}-{r.high:,}"]
-        for label, r in rows
+        [
+            label,
+            r.model or "",
+            f"{r.input_tokens:,}",
+            what.replace("_", " "),
+            r.method,
+            "" if r.low is None else f"{r.low:,}-{r.high:,}",
+        ]
+        for label, what, r in rows
     ]
     if len(rows) > 1:
-        body_rows.append(["total", "", f"{total:,}", "", ""])
-    click.echo(table(body_rows, ["input", "model", "input tokens", "method", "~90% range"]))
+        body_rows.append(["total", "", f"{total:,}", "", "", ""])
+    click.echo(table(body_rows, ["input", "model", "input tokens", "counted as", "method", "~90% range"]))
 
 
-def _count_all(inputs: list, method: str, strict: bool, concurrency: int, show_bar: bool, count_many: Any) -> list:
-    """Group inputs by model (count_many takes one model per call), keep the input order."""
+# body is None -> the text counted as a system prompt's addition (count_text); else a whole request
+COUNTED_AS = {False: "request", True: "system_prompt"}
+
+
+def _count_all(inputs: list, method: str, strict: bool, concurrency: int, show_bar: bool) -> list:
+    """Bodies through count_many, grouped by model (one model per call); system-prompt texts through
+    count_text, the function the workload simulator uses, so both report the same number. Input order kept."""
+    from costplan.tokens import DEFAULT_MODEL, count_many, count_text
+
     results: list[Any] = [None] * len(inputs)
     with click.progressbar(length=len(inputs), label="counting", file=sys.stderr) if show_bar else _NoBar() as bar:
         by_model: dict[str | None, list[int]] = {}
-        for index, (_, _, model) in enumerate(inputs):
-            by_model.setdefault(model, []).append(index)
+        for index, (_, body, model, text) in enumerate(inputs):
+            if body is None:
+                results[index] = count_text(text, model=model or DEFAULT_MODEL, method=method, strict=strict)
+                bar.update(1)
+            else:
+                by_model.setdefault(model, []).append(index)
         for model, indexes in by_model.items():
             counted = count_many(
                 [inputs[i][1] for i in indexes],
