@@ -34,7 +34,7 @@ from costplan.jsonfile import loads
 from costplan.logformats import NotBilled, find_timestamp, parse_day, records_from, tag_value
 from costplan.report import money
 from costplan.tables import ModelRecord, Period
-from costplan.usage import Usage, cache_hit_rate, read_counts
+from costplan.usage import MAX_TOKENS, Usage, cache_hit_rate, read_counts
 
 MAX_LISTED_PROBLEMS = 20
 PROGRESS_EVERY = 1 << 16  # lines between progress callbacks
@@ -196,6 +196,7 @@ class _Target:
     period: Period
     std_tiers: tuple[int, ...]
     fast_tiers: tuple[int, ...] | None
+    window: int  # the largest prompt the API accepted that day (a huge number where none is published)
 
     def thresholds(self, fast: bool) -> tuple[int, ...]:
         if fast and self.fast_tiers is not None:
@@ -237,6 +238,7 @@ class Ledger:
         self.days: set[dt.date] = set()
         self.files: list[str] = []
         self.ambiguous_tier_rows: dict[str, int] = {}
+        self.over_window: dict[str, int] = {}  # model id -> requests whose prompt the API would have refused
 
     # ---- problems -------------------------------------------------------------------------------------------
 
@@ -262,6 +264,7 @@ class Ledger:
             period=period,
             std_tiers=tier_thresholds(period, None),
             fast_tiers=tier_thresholds(period, "fast") if fast is not None else None,
+            window=record.context_window_on(day) or MAX_TOKENS,
         )
         return target
 
@@ -307,11 +310,14 @@ class Ledger:
             return
         fast = speed == "fast"
         inp, out, w5, w1, read = tokens
+        prompt = inp + w5 + w1 + read
+        if requests and prompt > target.window:
+            name = target.record.id
+            self.over_window[name] = self.over_window.get(name, 0) + 1
         tier = -1
         thresholds = target.thresholds(fast)
         if thresholds:
             if requests:
-                prompt = inp + w5 + w1 + read
                 for index, above in enumerate(thresholds):
                     if prompt > above:
                         tier = index
@@ -524,6 +530,11 @@ class Ledger:
                 f"{count} usage-report row(s) of {name} could not be placed in a prompt-length tier (the report "
                 "gives no per-request prompt sizes); priced at base prices, a lower bound"
             )
+        for name, count in sorted(self.over_window.items()):
+            warnings.add(
+                f"{count} request(s) of {name} have prompts over its context window: the API would have refused "
+                "them; priced as logged (check the model name and the dates)"
+            )
         if self.undated:
             warnings.add(
                 f"{self.undated} record(s) had no timestamp; priced at the prices of {self.default_day.isoformat()}"
@@ -595,6 +606,7 @@ class Ledger:
             "undated": self.undated,
             "days": self.days,
             "ambiguous": self.ambiguous_tier_rows,
+            "over_window": self.over_window,
         }
 
     def _merge(self, state: dict[str, Any], offset: int) -> None:
@@ -614,6 +626,8 @@ class Ledger:
             self.problem_counts[kind] = self.problem_counts.get(kind, 0) + count
         for name, count in state["ambiguous"].items():
             self.ambiguous_tier_rows[name] = self.ambiguous_tier_rows.get(name, 0) + count
+        for name, count in state["over_window"].items():
+            self.over_window[name] = self.over_window.get(name, 0) + count
         self.not_billed += state["not_billed"]
         self.blank += state["blank"]
         self.lines += state["lines"]

@@ -12,11 +12,12 @@ import difflib
 import functools
 import os
 import re
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from costplan.errors import InputError, UnknownModelError, UnpricedModelError
+from costplan.errors import InputError, StaleTableWarning, UnknownModelError, UnpricedModelError
 from costplan.tables import (
     FeePeriod,
     ModelRecord,
@@ -32,6 +33,7 @@ _BEDROCK = re.compile(r"^(?:(?:us|eu|apac|global|jp|au|ca|us-gov)\.)?anthropic\.
 _VERTEX = re.compile(r"^(?P<stem>[a-z0-9.-]+?)(?:-v\d+)?@(?P<date>\d{8}|default|latest)$")
 _DIGIT_DOT = re.compile(r"(?<=\d)\.(?=\d)")
 _DATED = re.compile(r"^(?P<stem>.+)-(?P<date>\d{8})$")
+STALE_DAYS = 60  # a table older than this, relative to the day priced, earns a warning
 
 
 def _undated(model_id: str) -> str | None:
@@ -139,8 +141,34 @@ class PriceBook:
         index = bisect.bisect_right(days, at) - 1
         return self.table.fees[index] if index >= 0 else None
 
+    def warn_if_stale(self, day: dt.date) -> None:
+        """Warn (once per book) when `day` is more than STALE_DAYS after the table's version date.
+
+        Prices change without notice; a table compiled long before the day it prices may miss a change, and
+        the user can overlay newer prices without waiting for a release.
+        """
+        compiled = _version_date(self.version)
+        if compiled is None or (day - compiled).days <= STALE_DAYS or "stale" in self.cache:
+            return
+        self.cache["stale"] = True
+        warnings.warn(
+            f"prices for {day.isoformat()} come from the price table of {compiled.isoformat()}, "
+            f"{(day - compiled).days} days older: newer prices may exist; overlay them with a pricing file "
+            "(--pricing FILE or COSTPLAN_PRICING; see pricing/README.md)",
+            StaleTableWarning,
+            stacklevel=4,
+        )
+
     def change_dates(self, record: ModelRecord) -> Sequence[dt.date]:
         return self._since[record.id]
+
+
+def _version_date(version: str) -> dt.date | None:
+    """The date a table version starts with ("2026-11-30", "2026-11-30+overlay"), or None."""
+    try:
+        return dt.date.fromisoformat(version[:10])
+    except ValueError:
+        return None
 
 
 def load_pricebook(paths: Iterable[Path | str] = (), *, use_env: bool = True) -> PriceBook:

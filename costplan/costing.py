@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from costplan.catalog import PriceBook, default_pricebook, to_date
-from costplan.errors import InputError, UnpricedModelError
+from costplan.errors import FastModeRejected, InputError, UnpricedModelError
 from costplan.report import money
 from costplan.tables import ModelRecord, Period, PriceSet, Tier
 from costplan.usage import Usage, parse_usage, read_usage
@@ -173,6 +173,8 @@ def schedule(
             raise InputError("fast mode cannot be combined with batch", fix="drop --batch or speed=fast")
         if period.fast is not None:
             prices, tiers, confidence = period.fast.prices, period.fast.tiers, period.fast.confidence
+        elif period.fast_rejected:
+            raise FastModeRejected(period.fast_rejected, fix="send (and price) the request at standard speed")
         elif period.fast_unpriced_reason:
             raise UnpricedModelError(
                 f"no fast-mode price for {record.id}: {period.fast_unpriced_reason}",
@@ -225,6 +227,7 @@ def _steps(
     key = (record.id, day, speed, batch, geo)
     found = book.cache.get(key)
     if found is None:
+        book.warn_if_stale(day)
         period = book.period(record, day)
         found = book.cache[key] = (period, schedule(record, period, speed=speed, batch=batch, geo=geo))
     return found
@@ -341,9 +344,29 @@ def cost(
         named, parsed = read_usage(usage)
     name = model or named
     if not name:
-        raise InputError("no model given and none in the usage", fix="pass model=... (or --model)")
+        raise InputError("no model given and none in the usage", fix='pass model="claude-..."')
     day = to_date(at)
-    return price_usage(parsed, book.resolve(name, day), day, batch=batch, book=book)
+    record = book.resolve(name, day)
+    result = price_usage(parsed, record, day, batch=batch, book=book)
+    refused = refused_prompt(record, day, parsed.prompt_tokens)
+    if refused:
+        result.notes += (refused,)
+    return result
+
+
+def refused_prompt(record: ModelRecord, day: dt.date, prompt: int) -> str | None:
+    """Why the API would have refused a request with a `prompt`-token prompt on `day`, or None.
+
+    A prompt larger than the context window in force that day (the standard one, or a beta window while it
+    ran) is rejected before anything is billed; pricing it anyway must say so.
+    """
+    window = record.context_window_on(day)
+    if window is None or prompt <= window:
+        return None
+    return (
+        f"the prompt of {prompt:,} tokens exceeds the {window:,}-token context window of {record.id} on "
+        f"{day.isoformat()}: the API would have refused this request"
+    )
 
 
 def resolve_model(name: str, at: dt.date | dt.datetime | str | None = None, *, pricing: PriceBook | None = None):

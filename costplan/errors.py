@@ -45,3 +45,11 @@ class UnknownModelError(InputError, LookupError):
 
 class UnpricedModelError(InputError, LookupError):
     """A known model with no price on the date asked (unpublished, not yet released)."""
+
+
+class FastModeRejected(UnpricedModelError):
+    """`speed: fast` on a model and date where the API rejected it: such a request was never billed."""
+
+
+class StaleTableWarning(UserWarning):
+    """The price table is much older than the date being priced: newer prices may exist."""

@@ -38,7 +38,7 @@ from pathlib import Path
 from costplan.catalog import PriceBook, default_pricebook, load_pricebook, to_date
 from costplan.costing import applicable_rates, price_usage, tier_thresholds
 from costplan.demand import rate_limits
-from costplan.errors import InputError
+from costplan.errors import FastModeRejected, InputError
 from costplan.estimate_doc import Estimate, Lifecycle, StreamResult, Tokens, Total
 from costplan.ratelimits import RateTables, load_ratelimits
 from costplan.tables import ModelRecord
@@ -243,9 +243,18 @@ def _day_cost(
                 speed=stream.speed,
             )
             # the requests of one segment share a tier: price their sums once, the tier chosen for one of them
-            cost = price_usage(
-                summed, plan.record, day, batch=batch, book=book, tier_prompt=_segment_prompt(thresholds, index)
-            )
+            tier_prompt = _segment_prompt(thresholds, index)
+            try:
+                cost = price_usage(summed, plan.record, day, batch=batch, book=book, tier_prompt=tier_prompt)
+            except FastModeRejected as exc:
+                if d == 0:
+                    raise InputError(f"stream {stream.name}: {exc.message}", fix="set speed: standard") from None
+                notes.add(
+                    f"stream {stream.name}: {exc.message} (day {d + 1} of the horizon): fast requests fail from "
+                    "then on; priced at standard speed as a stand-in"
+                )
+                summed.speed = "standard"
+                cost = price_usage(summed, plan.record, day, batch=batch, book=book, tier_prompt=tier_prompt)
             notes.update(cost.notes)
             for c in CLASSES:
                 tokens[c] += counts[c]
@@ -593,9 +602,19 @@ def _tier_warnings(plan: StreamPlan, book: PriceBook, day: dt.date, warnings: li
                 f"stream {stream.name}: {share:.1%} of requests have prompts over {thresholds[0]:,} tokens and "
                 f"are billed at {record.id}'s higher prompt-length rates"
             )
+    window = record.context_window_on(day)
+    if not window:
+        return
+    refused = sum(sum(m for m, _ in plan.user.split([window - turn.offset])[1:]) for turn in plan.turns)
+    refused /= len(plan.turns)
     biggest = last.offset + plan.user.quantile95() + plan.output.mean
-    if record.context_window and biggest > record.context_window:
+    if refused > 0.0005:
         warnings.append(
-            f"stream {stream.name}: the largest requests (~{biggest:,.0f} tokens at p95) exceed the "
-            f"{record.context_window:,}-token context window of {record.id}"
+            f"stream {stream.name}: {refused:.1%} of requests have prompts over the {window:,}-token context "
+            f"window of {record.id}: the API refuses them (they are priced here as if served)"
+        )
+    elif biggest > window:
+        warnings.append(
+            f"stream {stream.name}: the largest requests (~{biggest:,.0f} tokens at p95, output included) exceed the "
+            f"{window:,}-token context window of {record.id}: their output will be cut short"
         )

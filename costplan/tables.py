@@ -108,6 +108,10 @@ class Period(_Strict):
         default=None,
         description="Fast mode is offered but its price is unknown: a fast request is refused, not under-priced.",
     )
+    fast_rejected: str | None = Field(
+        default=None,
+        description="Fast mode was withdrawn and the API rejects `speed: fast` (nothing is billed); says since when.",
+    )
     geo_multipliers: dict[str, Amount] = Field(
         default_factory=dict,
         description="Factor on every price by `inference_geo` value (e.g. us: 1.1); absent values cost 1x.",
@@ -140,6 +144,15 @@ class Period(_Strict):
         return value
 
 
+class BetaContext(_Strict):
+    """A larger context window offered for a while behind a beta header (Sonnet 4 and 4.5's 1M beta)."""
+
+    tokens: int = Field(gt=0, description="The larger window, in tokens.")
+    since: dt.date
+    until: dt.date = Field(description="First day (UTC) the beta is gone.")
+    sources: tuple[str, ...] = Field(min_length=1)
+
+
 class ModelRecord(_Strict):
     """One Claude model: its names, lifecycle, limits and dated prices."""
 
@@ -154,7 +167,10 @@ class ModelRecord(_Strict):
     deprecated: dt.date | None = None
     retires: dt.date | None = Field(default=None, description="Retirement on the first-party API.")
     lifecycle_note: str | None = None
-    context_window: int | None = Field(default=None, gt=0)
+    context_window: int | None = Field(default=None, gt=0, description="Standard context window, in tokens.")
+    beta_context: BetaContext | None = Field(
+        default=None, description="A larger window that a beta header allowed for a while (prompts beyond it fail)."
+    )
     max_output: int | None = Field(default=None, gt=0)
     min_cacheable_tokens: int | None = Field(default=None, gt=0)
     tokenizer: Literal["legacy", "claude3", "2026"] | None = Field(
@@ -164,6 +180,13 @@ class ModelRecord(_Strict):
         default=None, description="Why a known model has no price (shown by the CLI instead of a price)."
     )
     periods: tuple[Period, ...] = ()
+
+    def context_window_on(self, day: dt.date) -> int | None:
+        """The largest prompt the API accepted on `day`: the beta window while it ran, else the standard one."""
+        beta = self.beta_context
+        if beta is not None and beta.since <= day < beta.until:
+            return beta.tokens
+        return self.context_window
 
     @model_validator(mode="after")
     def _periods_ordered(self) -> ModelRecord:

@@ -351,7 +351,7 @@ def test_cli_reads_gzip_and_stdin_and_groups_by_a_dotted_tag(tmp_path):
     for args, stdin in (([str(gz)], None), (["-"], text)):
         result = runner.invoke(cli, ["usage", *args, "--by", "metadata.user_id", "--format", "csv"], input=stdin)
         assert result.exit_code == 0, result.output
-        rows = [line.split(",") for line in result.output.strip().splitlines()]
+        rows = [line.split(",") for line in result.stdout.strip().splitlines()]
         assert rows[0][0] == "metadata.user_id"
         assert {r[0]: r[-1] for r in rows[1:]} == {"(none)": "4", "alice": "1", "bob": "2"}
 

@@ -20,7 +20,7 @@ import yaml
 
 import costplan
 from costplan.catalog import load_pricebook
-from costplan.errors import InputError, UnpricedModelError
+from costplan.errors import FastModeRejected, InputError, UnpricedModelError
 
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
 HISTORY_CSV = REFERENCE / "pricing-history.csv"
@@ -202,7 +202,7 @@ def _price_sets(record):
 
 def test_table_loads_with_every_model():
     book = _book()
-    assert book.version == "2026-11-21"
+    assert book.version == "2026-11-30"
     assert len(book.models) >= 33
 
 
@@ -367,7 +367,23 @@ def test_fast_mode_after_removal_is_billed_at_standard_prices():
     result = _price("claude-opus-4-6", "2026-06-29", "output", fast=True)
     assert result.speed == "standard" and result.total == Decimal(25)
     assert _price("claude-opus-4-8", "2026-11-29", "output", fast=True).total == Decimal(50)
-    assert _price("claude-opus-4-8", "2026-11-30", "output", fast=True).total == Decimal(25)
+
+
+@pytest.mark.parametrize(("model", "day"), [("claude-opus-4-8", "2026-11-30"), ("claude-opus-4-7", "2026-07-24")])
+def test_fast_mode_the_api_rejects_is_refused_not_billed(model, day):
+    # code.claude.com fast-mode page (S13): after removal, requests with speed "fast" are rejected
+    with pytest.raises(FastModeRejected, match="rejects"):
+        _price(model, day, "output", fast=True)
+
+
+def test_lifecycle_changes_seen_up_to_2026_11_30():
+    book = _book()
+    opus45 = book.resolve("claude-opus-4-5")
+    assert (opus45.deprecated, opus45.retires) == (dt.date(2026, 11, 23), dt.date(2027, 1, 22))
+    assert book.resolve("claude-sonnet-4-5").retires == dt.date(2026, 11, 30)
+    sonnet45 = book.resolve("claude-sonnet-4-5")
+    assert sonnet45.context_window_on(dt.date(2026, 4, 29)) == 1_000_000  # the 1M beta
+    assert sonnet45.context_window_on(dt.date(2026, 4, 30)) == 200_000
 
 
 def test_us_inference_geo_costs_1_1x_on_every_class_of_new_models():

@@ -46,8 +46,11 @@ class LazyGroup(click.Group):
     """Subcommands imported on first use; a closed stdout ends the run quietly."""
 
     def invoke(self, ctx: click.Context) -> object:
+        from costplan.cli.common import forwarded_warnings  # lazy: --help stays light
+
         try:
-            return super().invoke(ctx)
+            with forwarded_warnings():  # every command's library warnings: `costplan: warning: ...`, once each
+                return super().invoke(ctx)
         except BrokenPipeError:
             raise _ClosedPipe() from None
 

@@ -142,4 +142,4 @@ def cost_cmd(
     )
     click.echo(table(rows, ["class", "tokens", "$/MTok", "cost"]))
     for note in result.notes:
-        click.echo(f"note: {note}", err=True)
+        click.echo(f"costplan: warning: {note}", err=True)
