@@ -32,7 +32,7 @@ from costplan.costing import TOKEN_CLASSES, applicable_rates, price_usage, tier_
 from costplan.errors import InputError, UnknownModelError, UnpricedModelError
 from costplan.jsonfile import loads
 from costplan.logformats import NotBilled, find_timestamp, parse_day, records_from, tag_value
-from costplan.report import money
+from costplan.render.values import money
 from costplan.tables import ModelRecord, Period
 from costplan.usage import MAX_TOKENS, Usage, cache_hit_rate, read_counts
 

@@ -42,9 +42,6 @@ __all__ = [
     "make_limits",
     "parse_estimate",
     "parse_increase",
-    "render_json",
-    "render_markdown",
-    "render_table",
     "require_configured",
     "run_checks",
 ]
@@ -301,13 +298,10 @@ def _under(value: Decimal, limit: Decimal) -> Decimal:
 
 
 def fmt_usd(amount: Decimal, *, signed: bool = False) -> str:
-    """Dollars as the report prints them: cents kept, up to six places for sub-cent workloads."""
-    from costplan.report import usd
+    """Dollars as every costplan table prints them (`costplan.render.usd`)."""
+    from costplan.render import usd
 
-    text = usd(abs(amount))
-    if signed:
-        return ("-" if amount < 0 else "+") + text
-    return ("-" if amount < 0 else "") + text
+    return usd(amount, signed=signed)
 
 
 def fmt_pct(pct: Decimal | None, *, signed: bool = True) -> str:
@@ -779,134 +773,3 @@ def require_configured(limits: Limits, *, has_baseline: bool = False) -> None:
 def exit_code(report: CheckReport) -> int:
     """0 when every check passed, 1 when any failed (bad input never gets here: it raises, exit 2)."""
     return 0 if report.passed else 1
-
-
-# --------------------------------------------------------------------------------------------------------------
-# Rendering (one place for how a check reads: terminal table, PR Markdown)
-# --------------------------------------------------------------------------------------------------------------
-
-
-def show(value: Decimal | str | None, unit: Unit, *, limit: bool = False) -> str:
-    """A value or limit for people, in the unit of its check."""
-    if value is None:
-        return "-"
-    if isinstance(value, str):
-        return value
-    if unit == "usd_per_day":
-        return f"{fmt_usd(value)}/day"
-    if unit == "usd_per_month":
-        return f"{fmt_usd(value)}/month"
-    if unit == "fraction":
-        return ">= " * limit + fmt_pct(value * HUNDRED, signed=False)
-    if unit == "percent":
-        return f"<= +{_num(value)}%" if limit else fmt_pct(value)
-    return str(value)
-
-
-def _title(report: CheckReport) -> tuple[str, str]:
-    est = report.estimate
-    bits = [str(b) for b in (est.get("name"),) if b]
-    ctx = ", ".join(
-        x
-        for x in (
-            f"as of {est['as_of']}" if est.get("as_of") else "",
-            f"{est['days']} days" if est.get("days") else "",
-            f"tier {est['tier']}" if est.get("tier") else "",
-        )
-        if x
-    )
-    failed = len(report.failed)
-    n = len(report.results)
-    verdict = f"passed: {n} of {n} checks" if report.passed else f"FAILED: {failed} of {n} checks"
-    name = f" {bits[0]}" if bits else ""
-    return f"costplan check{name}" + (f" ({ctx})" if ctx else ""), verdict
-
-
-def _diff_rows(diff: BaselineDiff) -> list[list[str]]:
-    rows = [
-        [
-            s.name,
-            "-" if s.baseline_usd is None else fmt_usd(s.baseline_usd),
-            "-" if s.current_usd is None else fmt_usd(s.current_usd),
-            fmt_usd(s.delta_usd, signed=True),
-            {"new": "new", "removed": "removed"}.get(s.status, fmt_pct(s.delta_pct)),
-        ]
-        for s in diff.streams
-    ]
-    rows.append(
-        [
-            "total",
-            fmt_usd(diff.baseline_total_usd),
-            fmt_usd(diff.current_total_usd),
-            fmt_usd(diff.delta_usd, signed=True),
-            fmt_pct(diff.delta_pct),
-        ]
-    )
-    return rows
-
-
-_DIFF_HEADERS = ["stream", "baseline $/day", "now $/day", "change $/day", "change"]
-_CHECK_HEADERS = ["", "check", "value", "limit", "detail"]
-
-
-def render_table(report: CheckReport) -> str:
-    """The terminal view: verdict, checks worst first, changes against the baseline, notes and warnings."""
-    from costplan.report import table
-
-    title, verdict = _title(report)
-    rows = [
-        ["ok" if r.passed else "FAIL", r.name, show(r.value, r.unit), show(r.limit, r.unit, limit=True), r.detail]
-        for r in report.results
-    ]
-    out = [f"{title}: {verdict}", "", table(rows, _CHECK_HEADERS)]
-    if report.baseline is not None:
-        out += ["", "Daily cost against the baseline:", table(_diff_rows(report.baseline), _DIFF_HEADERS)]
-    out += _trailer(report, bullet="-")
-    return "\n".join(out)
-
-
-def render_markdown(report: CheckReport) -> str:
-    """The PR comment / step summary: the same content, GitHub-flavoured, with a one-line verdict on top."""
-    from costplan.report import table
-
-    title, verdict = _title(report)
-    icon = ":white_check_mark:" if report.passed else ":x:"
-    rows = [
-        [
-            ":white_check_mark: pass" if r.passed else ":x: **fail**",
-            r.name,
-            show(r.value, r.unit),
-            show(r.limit, r.unit, limit=True),
-            r.detail.replace("|", "\\|"),
-        ]
-        for r in report.results
-    ]
-    out = [f"### {icon} {title}: {verdict}", "", table(rows, ["result", *_CHECK_HEADERS[1:]], markdown=True)]
-    if report.baseline is not None:
-        out += [
-            "",
-            "<details open><summary>Daily cost against the baseline</summary>",
-            "",
-            table(_diff_rows(report.baseline), _DIFF_HEADERS, markdown=True),
-            "",
-            "</details>",
-        ]
-    out += _trailer(report, bullet="-")
-    return "\n".join(out) + "\n"
-
-
-def _trailer(report: CheckReport, *, bullet: str) -> list[str]:
-    out: list[str] = []
-    if report.notes:
-        out += ["", "Notes:", *(f"{bullet} {n}" for n in report.notes)]
-    warnings = report.estimate.get("warnings") or []
-    if warnings:
-        out += ["", "Warnings from the estimate:", *(f"{bullet} {w}" for w in warnings)]
-    return out
-
-
-def render_json(report: CheckReport) -> str:
-    """`{"passed", "checks", "baseline", "notes", "estimate"}` with every amount of money as a string."""
-    from costplan.report import to_json
-
-    return to_json(report.to_dict())

@@ -15,7 +15,7 @@ from typing import Any
 
 from costplan.catalog import PriceBook, default_pricebook, to_date
 from costplan.errors import FastModeRejected, InputError, UnpricedModelError
-from costplan.report import money
+from costplan.render.values import money
 from costplan.tables import ModelRecord, Period, PriceSet, Tier
 from costplan.usage import Usage, parse_usage, read_usage
 

@@ -24,7 +24,7 @@ from pydantic import (
 )
 
 from costplan.errors import InputError, field_path
-from costplan.report import money
+from costplan.render.values import money
 
 # Money in the JSON: a plain decimal string ("0.0000005", never "5E-7" or float).
 Money = Annotated[

@@ -16,7 +16,7 @@ from costplan.catalog import PriceBook, default_pricebook
 from costplan.costing import TOKEN_CLASSES
 from costplan.errors import InputError
 from costplan.estimate_doc import parse_estimate
-from costplan.report import money
+from costplan.render.values import money
 from costplan.usage import cache_hit_rate
 
 ZERO = Decimal(0)

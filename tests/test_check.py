@@ -22,13 +22,11 @@ from costplan.check import (
     load_baseline,
     make_limits,
     parse_increase,
-    render_json,
-    render_markdown,
-    render_table,
     run_checks,
 )
 from costplan.errors import InputError
 from costplan.estimate_doc import parse_estimate
+from costplan.render.check import render_check
 
 D = Decimal
 
@@ -435,7 +433,9 @@ def test_max_increase_alone_without_a_baseline_is_bad_input() -> None:
 def test_json_keeps_money_as_strings_and_carries_the_estimate() -> None:
     base = estimate()
     now = with_stream_cost(base, "chat", "21.00")
-    data = json.loads(render_json(run_checks(now, Limits(max_daily_usd=D("20"), max_increase_pct=D("10")), base)))
+    data = json.loads(
+        render_check(run_checks(now, Limits(max_daily_usd=D("20"), max_increase_pct=D("10")), base), "json")
+    )
     assert data["passed"] is False
     assert {c["name"]: (c["value"], c["limit"]) for c in data["checks"]} == {
         "increase vs baseline": ("87.5000", "10"),
@@ -450,10 +450,10 @@ def test_table_and_markdown_show_value_limit_and_verdict() -> None:
     base = estimate()
     now = with_stream_cost(base, "chat", "21.00")
     report = run_checks(now, Limits(max_daily_usd=D("20"), max_increase_pct=D("10")), base)
-    text = render_table(report)
+    text = render_check(report, "table")
     assert text.splitlines()[0].endswith("FAILED: 2 of 2 checks")
     assert "$22.50/day" in text and "$20.00/day" in text and "+$10.50" in text
-    md = render_markdown(report)
+    md = render_check(report, "markdown")
     assert md.startswith("### :x: costplan check support")
     assert "| :x: **fail**" in md and "| chat " in md
 

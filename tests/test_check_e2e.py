@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from costplan.report import usd
+from costplan.render import usd
 
 INPUT_USD_PER_MTOK = Decimal(3)  # claude-sonnet-4-6, published price since 2026-02-17
 OUTPUT_USD_PER_MTOK = Decimal(15)

@@ -90,7 +90,7 @@ passed, 1 a check failed, 2 bad input.""",
     default=None,
     help="Fail when a model is deprecated, or retires before the horizon ends (default: the workload's budgets).",
 )
-@format_option("table", "json", "markdown")
+@format_option()
 @workload_options
 @pricing_option
 def check(
@@ -157,6 +157,7 @@ def _run(
     """Load, estimate, check; returns (markdown for the step summary, the text to print, the exit code)."""
     import costplan
     from costplan import check as gate
+    from costplan.render.check import render_check
     from costplan.workload import load_workload
 
     path = Path(workload)
@@ -174,11 +175,4 @@ def _run(
     with forwarded_warnings(lambda: data.get("warnings") or []):
         data = costplan.estimate(loaded, **estimate_options).to_dict()
     report = gate.run_checks(data, limits, base)
-    markdown = gate.render_markdown(report)
-    if fmt == "json":
-        text = gate.render_json(report)
-    elif fmt == "markdown":
-        text = markdown
-    else:
-        text = gate.render_table(report)
-    return markdown, text, gate.exit_code(report)
+    return render_check(report, "markdown"), render_check(report, fmt), gate.exit_code(report)

@@ -24,22 +24,21 @@ def pricing_option(func: Callable[..., Any]) -> Callable[..., Any]:
     )(func)
 
 
-def format_option(
-    *choices: str, help: str = "Output format; json keeps money as strings."
-) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    names = choices or ("table", "json")
+def format_option(func: Callable[..., Any] | None = None) -> Any:
+    """--format table|markdown|json|csv: one set of choices on every command (json keeps money exact)."""
+    from costplan.render import FORMATS
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
         return click.option(
             "--format",
             "fmt",
-            type=click.Choice(names),
-            default=names[0],
+            type=click.Choice(FORMATS),
+            default="table",
             show_default=True,
-            help=help,
+            help="table (fitted to the terminal), markdown, json (money as exact strings) or csv (the main table).",
         )(func)
 
-    return decorate
+    return decorate(func) if func is not None else decorate
 
 
 def workload_options(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import click
 
 from costplan.cli.common import book, format_option, pricing_option
-from costplan.costing import TOKEN_CLASSES, cost
+from costplan.costing import cost
 from costplan.errors import InputError
 from costplan.jsonfile import read_json
-from costplan.report import price, table, to_json, usd
+from costplan.render import render, to_json
+from costplan.render.cost import cost_document
 from costplan.usage import Usage
 
 _FLAG_FIELDS = {
@@ -63,7 +64,7 @@ def _token_option(flag: str, dest: str, text: str):
 @click.option("--fast", is_flag=True, help="Fast mode (speed: fast).")
 @click.option("--geo", metavar="REGION", help="inference_geo, e.g. us (1.1x on Claude 4.6 and later).")
 @click.option("--at", metavar="DATE", help="Date (or ISO timestamp) whose prices apply; default today (UTC).")
-@format_option("table", "json")
+@format_option()
 @pricing_option
 def cost_cmd(
     source: str | None,
@@ -118,28 +119,9 @@ def cost_cmd(
         inference_geo=geo or base.inference_geo,
         speed="fast" if fast else base.speed,
     )
+    if not (model or named):
+        raise click.UsageError("give the model with --model/-m (the usage names none)")
     result = cost(usage, model or named, at=at, batch=batch, pricing=pb)
-    if fmt == "json":
-        click.echo(to_json(result.to_dict()))
-        return
-    rows = [
-        (name, f"{result.tokens[name]:,}", price(result.rates[name]), usd(result.by_class[name], 8))
-        for name in TOKEN_CLASSES
-        if result.tokens[name]
-    ]
-    rows += [(f"{fee} fee", "", "", usd(amount, 8)) for fee, amount in result.fees.items()]
-    rows.append(("total", "", "", usd(result.total, 8)))
-    options = [
-        f"prompt tier {result.tier}",
-        "batch" if result.batch else "not batch",
-        f"{result.speed} speed",
-    ]
-    if result.inference_geo:
-        options.append(f"inference_geo {result.inference_geo} (x{price(result.multiplier)} in the rates)")
-    click.echo(
-        f"{result.model} on {result.date.isoformat()}: {', '.join(options)} "
-        f"(period from {result.period_since.isoformat()}, {result.confidence}, table {result.pricing_version})"
-    )
-    click.echo(table(rows, ["class", "tokens", "$/MTok", "cost"]))
+    click.echo(to_json(result.to_dict()) if fmt == "json" else render(cost_document(result), fmt))
     for note in result.notes:
         click.echo(f"costplan: warning: {note}", err=True)

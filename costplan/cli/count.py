@@ -99,7 +99,7 @@ def _as_request(label: str, text: str, role: str, model: str | None) -> tuple[di
 )
 @click.option("--strict", is_flag=True, help="Fail instead of falling back to the heuristic.")
 @click.option("--concurrency", type=click.IntRange(1, 64), default=8, show_default=True)
-@format_option("table", "json")
+@format_option()
 def count(
     files: tuple[str, ...], model: str | None, method: str, role: str, strict: bool, concurrency: int, fmt: str
 ) -> None:

@@ -1,0 +1,90 @@
+"""How an estimate reads: streams and total, rate-limit headroom at the busiest minute, warnings."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from costplan.render.document import Document, Table
+
+_CLASSES = ("input", "output", "cache_write_5m", "cache_write_1h", "cache_read")
+
+
+def _usd(value: Any) -> str:
+    from costplan.render.values import usd
+
+    return "-" if value is None else usd(Decimal(value))
+
+
+def _stream_cells(row: dict[str, Any], sampled: bool) -> list[str]:
+    tokens = row["tokens_per_day"]
+    hit = row.get("cache_hit_rate")
+    cells = [
+        f"{row['requests_per_day']:,.0f}",
+        *(f"{tokens[c]:,}" for c in _CLASSES),
+        "-" if hit is None else f"{hit:.1%}",
+        _usd(row["cost_per_day_usd"]),
+        _usd(row["cost_horizon_usd"]),
+    ]
+    if sampled:
+        cells += [_usd(row["p50_cost_per_day_usd"]), _usd(row["p95_cost_per_day_usd"])]
+    return cells
+
+
+def estimate_document(doc: dict[str, Any]) -> Document:
+    """The estimate (the dict `--format json` prints) as a document."""
+    sampled = bool(doc.get("samples"))
+    headers = ["stream", "model", "requests", "input", "output", "write 5m", "write 1h", "read", "hit rate"]
+    headers += ["$/day", f"$/{doc['days']}d"] + (["P50 $/day", "P95 $/day"] if sampled else [])
+    rows = [[s["name"], s["model"], *_stream_cells(s, sampled)] for s in doc["streams"]]
+    total = {**doc["total"], "cache_hit_rate": None}
+    rows.append(["total", "", *_stream_cells(total, sampled)])
+    csv_headers = ["stream", "model", "requests_per_day", *(f"{c}_tokens_per_day" for c in _CLASSES)]
+    csv_headers += ["cache_hit_rate", "cost_per_day_usd", "max_cost_per_day_usd", "cost_horizon_usd"]
+    csv_rows = [
+        [
+            s["name"],
+            s.get("model", ""),
+            s["requests_per_day"],
+            *(s["tokens_per_day"][c] for c in _CLASSES),
+            s.get("cache_hit_rate"),
+            s["cost_per_day_usd"],
+            s["max_cost_per_day_usd"],
+            s["cost_horizon_usd"],
+        ]
+        for s in [*doc["streams"], {**doc["total"], "name": "total"}]
+    ]
+    blocks: list[Table | list[str]] = [
+        Table(headers, rows, csv_headers=csv_headers, csv_rows=csv_rows),
+        [
+            f"a 30-day month: {_usd(doc['total']['cost_per_month_usd'])}; dearest day "
+            f"{doc['total']['max_cost_day']}: {_usd(doc['total']['max_cost_per_day_usd'])}"
+        ],
+    ]
+    if doc["rate_limits"]:
+        limit_rows = [
+            [
+                r["pool"],
+                r["limit"],
+                f"{r['peak_demand']:,}",
+                f"{r['limit_value']:,}",
+                f"{r['headroom']:.1%}",
+                "yes" if r["binding"] else "",
+            ]
+            for r in doc["rate_limits"]
+        ]
+        blocks.append(
+            Table(
+                ["pool", "limit", "peak demand", "allowed", "headroom", "binding"],
+                limit_rows,
+                title="rate limits at the busiest minute (p99)",
+            )
+        )
+    blocks.append([f"lowest tier that fits: {doc['lowest_fitting_tier'] or 'none (custom limits needed)'}"])
+    if doc["warnings"]:
+        blocks.append(["warnings:", *(f"- {w}" for w in doc["warnings"])])
+    title = (
+        f"{doc['name']}: {doc['days']} days from {doc['as_of']}, tier {doc['tier']}, "
+        f"prices {doc['pricing_version']}, limits {doc['ratelimits_version']}"
+    )
+    return Document(title, blocks, heading=2)
