@@ -288,11 +288,23 @@ def test_system_prompt_count_is_the_simulators_number_offline(tmp_path: Path) ->
     assert json.loads(whole.stdout)["inputs"][0]["counted_as"] == "request"
 
 
+def run_here(
+    args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> tuple[int, str, str]:
+    """`costplan count ARGS` in this process (the SDK is imported once for the whole run): (code, out, err)."""
+    from costplan.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["costplan", "count", *args])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    out = capsys.readouterr()
+    return exit_info.value.code, out.out, out.err
+
+
 def test_system_prompt_count_is_the_simulators_number_via_the_api(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     import costplan
-    from costplan.cli import main
     from costplan.tokens import count_text
 
     workload = _workload(tmp_path)
@@ -301,28 +313,29 @@ def test_system_prompt_count_is_the_simulators_number_via_the_api(
     monkeypatch.setenv("COSTPLAN_CACHE_DIR", str(tmp_path / "cache"))
     with count_server("measure") as (url, _):
         monkeypatch.setenv("ANTHROPIC_BASE_URL", url)
-        # the CLI in this process (the SDK is imported once); the console script itself is run offline above
-        argv = [
-            "costplan",
-            "count",
-            "--as",
-            "system",
-            str(tmp_path / "system.md"),
-            "--method",
-            "api",
-            "--format",
-            "json",
-        ]
-        monkeypatch.setattr(sys, "argv", argv)
-        with pytest.raises(SystemExit) as exit_info:
-            main()
+        # the CLI in this process; the console script itself is run offline above
+        args = ["--as", "system", str(tmp_path / "system.md"), "--method", "api", "--format", "json"]
+        code, out, err = run_here(args, monkeypatch, capsys)
         monkeypatch.setenv("COSTPLAN_CACHE_DIR", str(tmp_path / "library-cache"))  # no shared cache entries
         library = count_text(SYSTEM_TEXT, model="claude-sonnet-4-6", method="api")
         monkeypatch.setenv("COSTPLAN_CACHE_DIR", str(tmp_path / "simulator-cache"))
         simulated = costplan.estimate(workload, method="api").to_dict()["streams"][0]
-    out = capsys.readouterr()
-    assert exit_info.value.code == 0, out.err
-    (item,) = json.loads(out.out)["inputs"]
+    assert code == 0, err
+    (item,) = json.loads(out)["inputs"]
     assert (item["input_tokens"], item["method"], item["counted_as"]) == (52, "api", "system_prompt")
     assert (library.input_tokens, library.method) == (52, "api")
     assert (simulated["prefix_tokens"], simulated["prefix_tokens_method"]) == (52, "api")
+
+
+def test_an_api_refusal_names_the_file_it_is_about(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "a.md").write_text("first")
+    (tmp_path / "b.md").write_text("second")
+    monkeypatch.setenv("ANTHROPIC_API_KEY", FAKE_KEY)
+    monkeypatch.setenv("COSTPLAN_CACHE_DIR", str(tmp_path / "cache"))
+    with count_server("400") as (url, _):
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", url)
+        code, _, err = run_here([str(tmp_path / "a.md"), str(tmp_path / "b.md"), "--strict"], monkeypatch, capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert f"{tmp_path / 'a.md'}: the count_tokens API refused the request (HTTP 400" in err, err

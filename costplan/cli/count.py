@@ -166,27 +166,41 @@ COUNTED_AS = {False: "request", True: "system_prompt"}
 
 def _count_all(inputs: list, method: str, strict: bool, concurrency: int, show_bar: bool) -> list:
     """Bodies through count_many, grouped by model (one model per call); system-prompt texts through
-    count_text, the function the workload simulator uses, so both report the same number. Input order kept."""
-    from costplan.tokens import DEFAULT_MODEL, count_many, count_text
+    count_text, the function the workload simulator uses, so both report the same number. Input order kept.
+    An input error about one input (an impossible count, an API refusal) names its file."""
+    from costplan.tokens import DEFAULT_MODEL, MissingKeyError, count_many, count_text
 
     results: list[Any] = [None] * len(inputs)
     with click.progressbar(length=len(inputs), label="counting", file=sys.stderr) if show_bar else _NoBar() as bar:
         by_model: dict[str | None, list[int]] = {}
-        for index, (_, body, model, text) in enumerate(inputs):
+        for index, (label, body, model, text) in enumerate(inputs):
             if body is None:
-                results[index] = count_text(text, model=model or DEFAULT_MODEL, method=method, strict=strict)
+                try:
+                    results[index] = count_text(text, model=model or DEFAULT_MODEL, method=method, strict=strict)
+                except MissingKeyError:
+                    raise
+                except InputError as exc:
+                    raise InputError(f"{label}: {exc.message}", fix=exc.fix) from None
                 bar.update(1)
             else:
                 by_model.setdefault(model, []).append(index)
         for model, indexes in by_model.items():
-            counted = count_many(
-                [inputs[i][1] for i in indexes],
-                model=model,
-                method=method,
-                strict=strict,
-                concurrency=concurrency,
-                on_done=lambda _r: bar.update(1),
-            )
+            try:
+                counted = count_many(
+                    [inputs[i][1] for i in indexes],
+                    model=model,
+                    method=method,
+                    strict=strict,
+                    concurrency=concurrency,
+                    on_done=lambda _r: bar.update(1),
+                )
+            except MissingKeyError:  # about the environment, not about one file
+                raise
+            except InputError as exc:
+                position = getattr(exc, "index", None)
+                if position is None:
+                    raise
+                raise InputError(f"{inputs[indexes[position]][0]}: {exc.message}", fix=exc.fix) from None
             for i, result in zip(indexes, counted):
                 results[i] = result
     return results

@@ -18,6 +18,7 @@ from typing import Any, Literal
 from costplan.errors import InputError
 from costplan.tokens import heuristic
 from costplan.tokens.api import (
+    MAX_PLAUSIBLE_TOKENS,
     ApiSettings,
     TokenCountRejected,
     TokenCountUnavailable,
@@ -75,6 +76,11 @@ def _check_request(request: Any) -> Mapping[str, Any]:
 
 def _heuristic(request: Mapping[str, Any], model: str, warning: str | None, on: dt.date | None) -> TokenCount:
     est = heuristic.estimate(request, model=model, on=on)
+    if est.high > MAX_PLAUSIBLE_TOKENS:  # a PDF or image header that claims an absurd size: not a count
+        raise InputError(
+            f"the request counts as more than {MAX_PLAUSIBLE_TOKENS:,} tokens, which no request can be",
+            fix="check the PDFs and images in it: a header claims an impossible page count or size",
+        )
     notes = "; ".join(est.notes) if est.notes else None
     text = "; ".join(t for t in (warning, notes) if t) or None
     return TokenCount(est.tokens, "heuristic", est.low, est.high, model, text)
@@ -223,7 +229,9 @@ def count_many(
     """count_tokens over many requests, `concurrency` at a time, results in input order.
 
     One SDK client is shared by all workers (it is thread-safe and reuses connections). `on_done` is called
-    after each count (a progress bar); the first error under `strict` stops the batch and is raised.
+    after each count (a progress bar); the first error under `strict` stops the batch and is raised. An
+    InputError about one request (a bad body, an API refusal) carries that request's position in `requests`
+    as `error.index`, so a caller can name the file it came from.
     """
     _check_method(method)
     items = list(requests)
@@ -233,15 +241,19 @@ def count_many(
         settings = settings or ApiSettings.from_env()
         client = make_client(settings)
 
-    def one(request: Mapping[str, Any]) -> TokenCount:
-        result = count_tokens(
-            request, model=model, method=method, client=client, strict=strict, cache=cache, settings=settings
-        )
+    def one(index: int, request: Mapping[str, Any]) -> TokenCount:
+        try:
+            result = count_tokens(
+                request, model=model, method=method, client=client, strict=strict, cache=cache, settings=settings
+            )
+        except InputError as exc:
+            exc.index = index  # type: ignore[attr-defined]  # which request: see the docstring
+            raise
         if on_done is not None:
             on_done(result)
         return result
 
     if method == "heuristic" or concurrency == 1 or len(items) <= 1:
-        return [one(r) for r in items]
+        return [one(i, r) for i, r in enumerate(items)]
     with ThreadPoolExecutor(max_workers=min(concurrency, len(items))) as pool:
-        return list(pool.map(one, items))
+        return list(pool.map(one, range(len(items)), items))
