@@ -125,14 +125,14 @@ class PriceBook:
         if not record.periods:
             raise UnpricedModelError(
                 f"`{record.id}` has no published price: {record.unpriced_reason}",
-                fix="add a price with --pricing FILE if you have one",
+                fix="add a price in a pricing overlay if you have one (pricing/README.md)",
             )
         days = self._since[record.id]
         index = bisect.bisect_right(days, at) - 1
         if index < 0:
             raise UnpricedModelError(
                 f"`{record.id}` had no price on {at.isoformat()}: its first price applies from {days[0].isoformat()}",
-                fix="check the date (--at) or the model",
+                fix="check the date or the model",
             )
         return record.periods[index]
 

@@ -170,7 +170,7 @@ def schedule(
     prices, tiers, confidence = period.prices, period.tiers, period.confidence
     if speed == "fast":
         if batch:
-            raise InputError("fast mode cannot be combined with batch", fix="drop --batch or speed=fast")
+            raise InputError("fast mode cannot be combined with batch", fix="price it as batch or as fast, not both")
         if period.fast is not None:
             prices, tiers, confidence = period.fast.prices, period.fast.tiers, period.fast.confidence
         elif period.fast_rejected:
@@ -178,7 +178,7 @@ def schedule(
         elif period.fast_unpriced_reason:
             raise UnpricedModelError(
                 f"no fast-mode price for {record.id}: {period.fast_unpriced_reason}",
-                fix="add one with --pricing FILE, or price the request at standard speed",
+                fix="add one in a pricing overlay (pricing/README.md), or price the request at standard speed",
             )
         else:
             notes.append(f"no fast-mode price for {record.id} on this date; billed at standard prices")
@@ -188,7 +188,7 @@ def schedule(
     multiplier = ONE
     if batch:
         if period.batch_multiplier is None:
-            raise UnpricedModelError(f"{record.id} had no batch price on this date", fix="price it without --batch")
+            raise UnpricedModelError(f"{record.id} had no batch price on this date", fix="price it without batch")
         multiplier *= period.batch_multiplier
     if geo and geo != "global":
         factor = period.geo_multipliers.get(geo)

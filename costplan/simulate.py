@@ -432,9 +432,9 @@ def estimate(
     day0 = to_date(as_of) if as_of is not None else (workload.as_of or to_date(None))
     horizon = days if days is not None else workload.days
     if horizon < 1:
-        raise InputError(f"days must be at least 1, got {horizon}", fix="pass --days 30")
+        raise InputError(f"days must be at least 1, got {horizon}", fix="use a horizon of 1 day or more, e.g. 30")
     if samples is not None and samples < 2:
-        raise InputError(f"samples must be at least 2, got {samples}", fix="pass --samples 200")
+        raise InputError(f"samples must be at least 2, got {samples}", fix="use 2 samples or more, e.g. 200")
     if method not in ("auto", "api", "heuristic"):
         raise InputError(f"unknown counting method `{method}`", fix="use auto, api or heuristic")
     warnings: list[str] = []

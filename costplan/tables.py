@@ -272,7 +272,7 @@ def read_pricing_file(path: Path) -> PricingFile:
     data = read_yaml_mapping(
         path,
         what="pricing file",
-        missing_fix="check the path given to --pricing",
+        missing_fix="check the path of the pricing overlay",
         shape_fix="a pricing file is a mapping with `models:`; see pricing/schema.json",
     )
     try:

@@ -136,3 +136,15 @@ def test_the_library_names_its_parameter_not_a_flag():
     with pytest.raises(InputError) as caught:
         costplan.cost({"input_tokens": 10})
     assert "model=" in str(caught.value) and "--model" not in str(caught.value)
+
+
+@pytest.mark.parametrize("command", ["prices", "cost", "estimate", "check", "usage"])
+def test_the_pricing_date_has_one_spelling(command):
+    text = " ".join(run(command, "--help").stdout.split())
+    assert "--as-of DATE" in text and "--at" not in text
+
+
+def test_the_old_spelling_still_works():
+    new = run("cost", "-m", "claude-sonnet-4-6", "--input", "5", "--as-of", "2026-03-01", "--format", "json")
+    old = run("cost", "-m", "claude-sonnet-4-6", "--input", "5", "--at", "2026-03-01", "--format", "json")
+    assert json.loads(new.stdout)["date"] == json.loads(old.stdout)["date"] == "2026-03-01"

@@ -12,6 +12,22 @@ import click
 from costplan.catalog import PriceBook, load_pricebook
 
 
+class _OneSpelling(click.Option):
+    """An option with older aliases that still work but are not taught: `--help` shows the first name only."""
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        record = super().get_help_record(ctx)
+        if record is None:
+            return None
+        shown = self.opts[0] + (f" {self.make_metavar(ctx)}" if not self.is_flag else "")
+        return shown, record[1]
+
+
+def as_of_option(help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """--as-of DATE, the one spelling of the pricing date on every command (`--at` still works)."""
+    return click.option("--as-of", "--at", "as_of", cls=_OneSpelling, metavar="DATE", help=help)
+
+
 def pricing_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "--pricing",
@@ -44,9 +60,7 @@ def format_option(func: Callable[..., Any] | None = None) -> Any:
 def workload_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """--as-of, --tier, --days, --method, --strict: how a workload file is estimated (estimate and check)."""
     options = [
-        click.option(
-            "--as-of", "as_of", metavar="DATE", help="Pricing date (default: the file's as_of, else today UTC)."
-        ),
+        as_of_option("Pricing date (default: the file's as_of, else today UTC)."),
         click.option("--tier", metavar="T", help="start, build, scale, 1-4 (before 2026-06-26) or custom."),
         click.option("--days", type=click.IntRange(min=1), help="Horizon in days (default: the file's, else 30)."),
         click.option(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from costplan.cli.common import book, format_option, pricing_option
+from costplan.cli.common import as_of_option, book, format_option, pricing_option
 from costplan.costing import cost
 from costplan.errors import InputError
 from costplan.jsonfile import read_json
@@ -63,7 +63,7 @@ def _token_option(flag: str, dest: str, text: str):
 )
 @click.option("--fast", is_flag=True, help="Fast mode (speed: fast).")
 @click.option("--geo", metavar="REGION", help="inference_geo, e.g. us (1.1x on Claude 4.6 and later).")
-@click.option("--at", metavar="DATE", help="Date (or ISO timestamp) whose prices apply; default today (UTC).")
+@as_of_option("Date (or ISO timestamp) whose prices apply; default today (UTC).")
 @format_option()
 @pricing_option
 def cost_cmd(
@@ -78,7 +78,7 @@ def cost_cmd(
     batch: bool | None,
     fast: bool,
     geo: str | None,
-    at: str | None,
+    as_of: str | None,
     fmt: str,
     pricing_files: tuple[str, ...],
 ) -> None:
@@ -92,7 +92,7 @@ def cost_cmd(
     Examples:
       costplan cost --model claude-sonnet-4-6 --input 1200 --output 300
       costplan cost -m claude-opus-4-6 --input 50 --cache-read 180000 --output 900 --batch
-      costplan cost response.json --at 2026-03-01
+      costplan cost response.json --as-of 2026-03-01
       cat usage.json | costplan cost - --model claude-haiku-4-5 --format json
     """
     flags = {
@@ -121,7 +121,7 @@ def cost_cmd(
     )
     if not (model or named):
         raise click.UsageError("give the model with --model/-m (the usage names none)")
-    result = cost(usage, model or named, at=at, batch=batch, pricing=pb)
+    result = cost(usage, model or named, at=as_of, batch=batch, pricing=pb)
     click.echo(to_json(result.to_dict()) if fmt == "json" else render(cost_document(result), fmt))
     for note in result.notes:
         click.echo(f"costplan: warning: {note}", err=True)

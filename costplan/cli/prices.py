@@ -7,7 +7,7 @@ import datetime as dt
 import click
 
 from costplan.catalog import to_date
-from costplan.cli.common import book, format_option, pricing_option
+from costplan.cli.common import as_of_option, book, format_option, pricing_option
 from costplan.prices_view import changes, current_rows, history
 from costplan.render import render, to_json
 from costplan.render.prices import card_document, changes_document, history_document
@@ -16,7 +16,7 @@ from costplan.render.prices import card_document, changes_document, history_docu
 @click.command()
 @click.argument("model", required=False)
 @click.option("--all", "show_all", is_flag=True, help="Include retired models.")
-@click.option("--as-of", "as_of", metavar="DATE", help="Show the prices in force on DATE (default: today).")
+@as_of_option("Show the prices in force on DATE (default: today).")
 @click.option("--changes", "show_changes", is_flag=True, help="List every dated price change instead.")
 @click.option("--since", metavar="DATE", help="With --changes: only changes on or after DATE.")
 @click.option(

@@ -8,7 +8,7 @@ import sys
 import click
 
 from costplan.accounting import UsageReport, price_log
-from costplan.cli.common import book, format_option, pricing_option
+from costplan.cli.common import as_of_option, book, format_option, pricing_option
 from costplan.plan_vs_actual import compare_plan
 from costplan.render import render, to_json
 from costplan.render.usage import usage_document
@@ -81,7 +81,7 @@ def _report_problems(report: UsageReport) -> None:
     type=click.Path(dir_okay=False),
     help="Workload file: compare its estimate with the log, per model, scaled to the log's span of days.",
 )
-@click.option("--at", metavar="DATE", help="Prices for records without a timestamp; default today (UTC).")
+@as_of_option("Prices for records without a timestamp; default today (UTC).")
 @pricing_option
 def usage(
     logs: tuple[str, ...],
@@ -89,7 +89,7 @@ def usage(
     fmt: str,
     strict: bool,
     plan_path: str | None,
-    at: str | None,
+    as_of: str | None,
     pricing_files: tuple[str, ...],
 ) -> None:
     """Exact cost of recorded usage: JSON Lines of Messages responses or usage records, Message
@@ -108,7 +108,7 @@ def usage(
     """
     keys = tuple(part.strip() for part in by.split(",") if part.strip()) or ("model",)
     prices = book(pricing_files)
-    report = price_log(logs, by=keys, at=at, pricing=prices, strict=strict, progress=_progress(logs))
+    report = price_log(logs, by=keys, at=as_of, pricing=prices, strict=strict, progress=_progress(logs))
     plan = None
     if plan_path is not None:
         import costplan
