@@ -71,16 +71,9 @@ def _rows_of(book: PriceBook, record: ModelRecord) -> Iterator[PriceRow]:
         if period.fast is not None:
             fast = period.fast
             variants.append(("fast", fast.prices, fast.tiers, weakest(period.confidence, fast.confidence), fast.note))
-        if period.fast is None and period.fast_unpriced_reason:  # offered, price unknown: a row that prices nothing
-            variants.append(
-                (
-                    "fast",
-                    PriceSet.model_construct(input=None, output=None),
-                    (),
-                    "uncertain",
-                    period.fast_unpriced_reason,
-                )
-            )
+        refused = period.fast_unpriced_reason or period.fast_rejected
+        if period.fast is None and refused:  # price unknown, or the API rejects fast: a row that prices nothing
+            variants.append(("fast", PriceSet.model_construct(input=None, output=None), (), "uncertain", refused))
         for speed, base, tiers, confidence, note in variants:
             for above, upto, prices, tier_confidence in _tiers_of(base, tiers):
                 trust = confidence if tier_confidence is None else weakest(confidence, tier_confidence)
