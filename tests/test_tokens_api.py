@@ -320,3 +320,16 @@ def test_settings_come_from_documented_environment_variables(monkeypatch: pytest
             ApiSettings.from_env({variable: value})
     with pytest.raises(InputError, match="total_timeout"):
         ApiSettings(total_timeout=float("inf"))
+
+
+def test_an_addition_never_subtracts_a_heuristic_count_from_an_api_count(env: Path) -> None:
+    from costplan.tokens import count_addition
+
+    tools = {"tools": [{"name": "get_time", "description": "Now.", "input_schema": {"type": "object"}}]}
+    offline = count_addition(tools, model="claude-sonnet-4-6", method="heuristic")
+    # with tools: 900 from the API; the bare request: 500s
+    with count_server("first-ok", value=900) as (url, state), pytest.warns(TokenCountWarning, match="HTTP 500"):
+        mixed = count_addition(tools, model="claude-sonnet-4-6", client=client_for(url), settings=FAST, cache=False)
+    assert state.hits == 3  # the API answered once, then failed twice (one retry)
+    assert (mixed.method, mixed.input_tokens) == ("heuristic", offline.input_tokens)
+    assert mixed.input_tokens < 900  # not 900 minus a heuristic count of the bare request

@@ -184,19 +184,30 @@ def count_addition(
     """Tokens that request `fields` (say `tools`, with `tool_choice`) add to a one-message request.
 
     count(request with them) minus count(without): for tools that is the definitions plus the hidden tool-use
-    system prompt of the model, which a count of the definitions' JSON alone would miss. Falls back and warns
-    exactly as `count_tokens` does.
+    system prompt of the model, which a count of the definitions' JSON alone would miss. Both counts come from
+    the same method: an API count minus a heuristic one means nothing, so if either API count fails, both are
+    taken from the heuristic (with the warning, or the error under `strict` / `method="api"`), and a dead API
+    costs one deadline, not two.
     """
-    kwargs: dict[str, Any] = {
-        "model": model,
-        "method": method,
-        "strict": strict,
-        "client": client,
-        "cache": cache,
-        "settings": settings,
-    }
-    with_fields = count_tokens({**fields, "messages": _PROBE}, **kwargs)
-    without = count_tokens({"messages": _PROBE}, **kwargs)
+    _check_method(method)
+
+    def both(how: str) -> tuple[TokenCount, TokenCount]:
+        kwargs: dict[str, Any] = {"model": model, "method": how, "client": client, "cache": cache}
+        with_fields = count_tokens({**fields, "messages": _PROBE}, settings=settings, **kwargs)
+        return with_fields, count_tokens({"messages": _PROBE}, settings=settings, **kwargs)
+
+    warning = None
+    if method == "heuristic":
+        with_fields, without = both("heuristic")
+    elif client is None and not have_credentials():
+        warning = _fallback("ANTHROPIC_API_KEY is not set", strict=strict, method=method)
+        with_fields, without = both("heuristic")
+    else:
+        try:
+            with_fields, without = both("api")
+        except (TokenCountRejected, TokenCountUnavailable) as exc:
+            warning = _fallback(str(exc), strict=strict, method=method, error=exc)
+            with_fields, without = both("heuristic")
     base = without.input_tokens
     both_cached = with_fields.method == "cache" and without.method == "cache"
     return TokenCount(
@@ -205,7 +216,7 @@ def count_addition(
         None if with_fields.low is None else max(0, with_fields.low - base),
         None if with_fields.high is None else max(0, with_fields.high - base),
         model,
-        with_fields.warning or without.warning,
+        "; ".join(t for t in (warning, with_fields.warning) if t) or None,
     )
 
 
