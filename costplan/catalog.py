@@ -177,9 +177,14 @@ def load_pricebook(paths: Iterable[Path | str] = (), *, use_env: bool = True) ->
     return _load(tuple(str(p) for p in extra))
 
 
+@functools.lru_cache(maxsize=1)
+def _shipped() -> PricingFile:
+    return read_pricing_file(shipped_pricing_dir() / "anthropic.yaml")
+
+
 @functools.lru_cache(maxsize=8)
 def _load(extra: tuple[str, ...]) -> PriceBook:
-    table = read_pricing_file(shipped_pricing_dir() / "anthropic.yaml")
+    table = _shipped()
     for path in extra:
         table = overlay(table, read_pricing_file(Path(path)), origin=path)
     return PriceBook(table, origin=extra)
