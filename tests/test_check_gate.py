@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import copy
 import json
-import os
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from conftest import run_script
 
 import costplan
 from costplan.check import make_limits, run_checks
@@ -20,7 +18,6 @@ from costplan.errors import InputError
 
 ROOT = Path(__file__).resolve().parent.parent
 CHATBOT = ROOT / "examples" / "support-chatbot.yaml"
-SCRIPT = Path(sys.executable).parent / "costplan"
 
 
 @pytest.fixture(scope="module")
@@ -96,15 +93,10 @@ def test_a_workload_with_no_requests_at_all_is_nothing_to_gate(tmp_path):
         run_checks(estimate.to_dict(), make_limits(max_daily_usd="100"))
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "COSTPLAN_PRICING", "GITHUB_"))}
-    return subprocess.run([str(SCRIPT), *args], capture_output=True, text=True, env=env, timeout=60)
-
-
 def test_cli_baseline_of_another_workload_is_exit_2_one_line(chatbot, tmp_path):
     base = tmp_path / "base.json"
     base.write_text(json.dumps(_broken(chatbot, "other workload")))
-    result = _cli("check", str(CHATBOT), "--baseline", str(base), "--max-increase", "10%")
+    result = run_script("check", str(CHATBOT), "--baseline", str(base), "--max-increase", "10%")
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.count("\n") == 1 and "billing-bot" in result.stderr and "Traceback" not in result.stderr
 
@@ -112,5 +104,5 @@ def test_cli_baseline_of_another_workload_is_exit_2_one_line(chatbot, tmp_path):
 def test_cli_negative_tools_is_exit_2_not_a_negative_cost(tmp_path):
     path = tmp_path / "neg.yaml"
     path.write_text(CHATBOT.read_text().replace("system_tokens: 3000", "system_tokens: 3000\n    tools: -50000"))
-    result = _cli("check", str(path), "--max-daily-usd", "1")
+    result = run_script("check", str(path), "--max-daily-usd", "1")
     assert result.returncode == 2 and "tools" in result.stderr and result.stderr.count("\n") == 1

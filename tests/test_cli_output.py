@@ -7,28 +7,23 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from conftest import Ran, run_main
 
 from costplan.render import usd
 
 ROOT = Path(__file__).resolve().parent.parent
-SCRIPT = Path(sys.executable).parent / "costplan"
 CHATBOT = str(ROOT / "examples" / "support-chatbot.yaml")
 COMMANDS = ["prices", "cost", "count", "estimate", "check", "usage"]
 
 
-def run(*args: str, stdin: str | None = None, columns: int | None = None) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "COSTPLAN_PRICING", "COLUMNS"))}
-    if columns:
-        env["COLUMNS"] = str(columns)
-    return subprocess.run([str(SCRIPT), *args], input=stdin, capture_output=True, text=True, env=env, timeout=60)
+def run(*args: str, stdin: str | None = None, columns: int | None = None) -> Ran:
+    """In-process through the real entry point; COLUMNS as a terminal would set it."""
+    return run_main(*args, stdin=stdin, env={"COLUMNS": str(columns) if columns else None})
 
 
 @pytest.mark.parametrize(

@@ -7,25 +7,16 @@ silently, in any of the three ways in: `cost`, `usage` and `estimate`.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
-import sys
 import warnings
 from pathlib import Path
 
 import pytest
+from conftest import run_main
 
 import costplan
 from costplan.accounting import price_records
 from costplan.catalog import PriceBook, load_pricebook
 from costplan.errors import InputError, StaleTableWarning
-
-SCRIPT = Path(sys.executable).parent / "costplan"
-
-
-def _cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "COSTPLAN_PRICING"))}
-    return subprocess.run([str(SCRIPT), *args], input=stdin, capture_output=True, text=True, env=env, timeout=60)
 
 
 @pytest.mark.parametrize(
@@ -43,7 +34,7 @@ def test_cost_says_when_the_api_would_have_refused_the_prompt(model, day, refuse
 
 
 def test_cost_cli_warns_on_stderr_and_still_prints_the_price():
-    result = _cli("cost", "-m", "claude-haiku-4-5", "--input", "300000", "--at", "2026-11-01")
+    result = run_main("cost", "-m", "claude-haiku-4-5", "--input", "300000", "--at", "2026-11-01")
     assert result.returncode == 0 and "$0.30" in result.stdout
     assert "costplan: warning:" in result.stderr and "200,000-token context window" in result.stderr
 

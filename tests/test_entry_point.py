@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import SCRIPT, clean_env
 
-SCRIPT = Path(sys.executable).parent / "costplan"
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "support-chatbot.yaml"
 
@@ -29,10 +29,6 @@ main()
 """
 
 
-def _env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "COSTPLAN_PRICING"))}
-
-
 def test_the_console_script_is_installed_beside_the_interpreter():
     assert SCRIPT.is_file(), f"no console script at {SCRIPT}: install with `pip install -e '.[test]'`"
 
@@ -40,7 +36,7 @@ def test_the_console_script_is_installed_beside_the_interpreter():
 @pytest.mark.parametrize("args", [["--help"], ["-h"], []], ids=["--help", "-h", "bare"])
 def test_help_in_a_fresh_interpreter(args):
     result = subprocess.run(
-        [sys.executable, "-c", FRESH, *args], capture_output=True, text=True, env=_env(), timeout=60
+        [sys.executable, "-c", FRESH, *args], capture_output=True, text=True, env=clean_env(), timeout=60
     )
     assert result.returncode == 0, result.stderr
     assert "Commands:" in result.stdout and "estimate" in result.stdout
@@ -49,7 +45,7 @@ def test_help_in_a_fresh_interpreter(args):
 
 @pytest.mark.parametrize("args", [["--help"], ["-h"], []], ids=["--help", "-h", "bare"])
 def test_help_through_the_installed_script(args):
-    result = subprocess.run([str(SCRIPT), *args], capture_output=True, text=True, env=_env(), timeout=60)
+    result = subprocess.run([str(SCRIPT), *args], capture_output=True, text=True, env=clean_env(), timeout=60)
     assert result.returncode == 0, result.stderr
     assert "Commands:" in result.stdout and result.stderr == ""
 
@@ -60,7 +56,7 @@ def _closed_reader(args: list[str]) -> subprocess.CompletedProcess:
     os.close(read)
     try:
         proc = subprocess.run(
-            [str(SCRIPT), *args], stdout=write, stderr=subprocess.PIPE, text=True, env=_env(), timeout=60
+            [str(SCRIPT), *args], stdout=write, stderr=subprocess.PIPE, text=True, env=clean_env(), timeout=60
         )
     finally:
         os.close(write)
@@ -85,7 +81,7 @@ def test_a_closed_pipe_exits_like_a_unix_filter_never_with_1(args):
 
 def test_head_of_a_pipeline_sees_the_first_line_and_no_error():
     shell = f"set -o pipefail; '{SCRIPT}' prices --export sql | head -1; echo \"rc=${{PIPESTATUS[0]}}\""
-    result = subprocess.run(["bash", "-c", shell], capture_output=True, text=True, env=_env(), timeout=60)
+    result = subprocess.run(["bash", "-c", shell], capture_output=True, text=True, env=clean_env(), timeout=60)
     first, rc = result.stdout.splitlines()[0], result.stdout.splitlines()[-1]
     assert first.startswith("--") or first.startswith("CREATE")
     assert rc in ("rc=0", "rc=141") and "Traceback" not in result.stderr and "Error" not in result.stderr
