@@ -333,3 +333,20 @@ def test_an_addition_never_subtracts_a_heuristic_count_from_an_api_count(env: Pa
     assert state.hits == 3  # the API answered once, then failed twice (one retry)
     assert (mixed.method, mixed.input_tokens) == ("heuristic", offline.input_tokens)
     assert mixed.input_tokens < 900  # not 900 minus a heuristic count of the bare request
+
+
+def test_an_auth_token_never_reaches_output_logs_or_the_cache(env: Path, monkeypatch, caplog, capsys) -> None:
+    monkeypatch.delenv("ANTHROPIC_API_KEY")
+    monkeypatch.setenv("ANTHROPIC_AUTH_TOKEN", FAKE_TOKEN)
+    caplog.set_level(logging.DEBUG)  # the SDK's and httpx's debug logs included
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for mode in ("ok", "echo-401", "echo-500", "malformed"):
+            with count_server(mode) as (url, _):
+                monkeypatch.setenv("ANTHROPIC_BASE_URL", url)
+                count_tokens(REQUEST, settings=FAST, cache=None if mode == "ok" else False)  # ok writes the cache
+    out = capsys.readouterr()
+    cached = " ".join(p.read_text() for p in env.rglob("*") if p.is_file())
+    everything = caplog.text + out.out + out.err + " ".join(str(w.message) for w in caught) + cached
+    assert "Authorization=***" in everything and cached  # the echo and the cache were exercised
+    assert FAKE_TOKEN not in everything and "TOPSECRET" not in everything
