@@ -121,6 +121,8 @@ def count(
     Exit codes: 0 counted; 2 bad input, an API key the API refuses, or --method api/--strict with no
     ANTHROPIC_API_KEY; 3 --method api/--strict and the API could not answer (network, timeout, 429, 5xx).
     API counts are cached in $COSTPLAN_CACHE_DIR (default ~/.cache/costplan), so a re-run makes no calls.
+    An API count gives up after 30 s in all, whatever the server does (COSTPLAN_COUNT_TOTAL_TIMEOUT;
+    also COSTPLAN_COUNT_TIMEOUT per attempt, _MAX_RETRIES, and _BACKOFF, 0 to retry at once).
     """
     from costplan.tokens import TokenCountUnavailable
 

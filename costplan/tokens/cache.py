@@ -24,9 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from costplan.tokens.api import MAX_PLAUSIBLE_TOKENS
+
 _FORMAT = 1
 MAX_ENTRY_BYTES = 4096  # a real entry is about 30 bytes
-MAX_CACHED_TOKENS = 10**9  # the same bound as an API answer (api.MAX_PLAUSIBLE_TOKENS)
+MAX_CACHED_TOKENS = MAX_PLAUSIBLE_TOKENS  # an entry above what an API answer may be was not written by us
 # O_NONBLOCK: opening a FIFO does not wait for a writer; O_NOFOLLOW: a symlink is refused, not followed.
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 
