@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 import warnings
 from dataclasses import replace
@@ -256,11 +257,21 @@ def test_every_credential_the_client_was_built_with_is_redacted(env: Path, monke
     assert not [secret for secret in secrets if secret in text]
 
 
-def test_redact_hides_secrets_longest_first_and_anything_shaped_like_a_key() -> None:
+def test_redact_hides_secrets_longest_first_and_anything_shaped_like_a_key(tmp_path: Path) -> None:
     from costplan.tokens.api import credentials_of, redact
 
-    found = credentials_of(environ={"ANTHROPIC_AUTH_TOKEN": "tok-abcdef", "ANTHROPIC_BASE_URL": "http://u:pw99@h/"})
-    assert {"tok-abcdef", "pw99"} <= found
+    (tmp_path / "identity").write_text("ident-token-xyz\n")
+    found = credentials_of(
+        environ={
+            "ANTHROPIC_AUTH_TOKEN": "tok-abcdef",
+            "ANTHROPIC_BASE_URL": "http://u:pw99@h/",
+            "ANTHROPIC_IDENTITY_TOKEN_FILE": str(tmp_path / "identity"),
+        }
+    )
+    assert {"tok-abcdef", "pw99", "ident-token-xyz"} <= found
+    if hasattr(os, "mkfifo"):  # a token "file" that is a FIFO is skipped, not waited on
+        os.mkfifo(tmp_path / "fifo")
+        assert credentials_of(environ={"ANTHROPIC_IDENTITY_TOKEN_FILE": str(tmp_path / "fifo")}) == set()
     assert redact("got tok-abcdef-and-more", {"tok-abc", "tok-abcdef"}) == "got ***-and-more"
     assert redact("key sk-ant-api03-XYZXYZXYZ was refused", set()) == "key *** was refused"
 

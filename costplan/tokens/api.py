@@ -22,6 +22,7 @@ import math
 import os
 import random
 import re
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -218,10 +219,11 @@ def credentials_of(client: Any = None, environ: Mapping[str, str] | None = None)
     token_file = env.get("ANTHROPIC_IDENTITY_TOKEN_FILE")
     if token_file:
         try:
-            with open(token_file, encoding="utf-8") as handle:
-                token = handle.read(65536).strip()
-            if token:
-                found.add(token)
+            if stat.S_ISREG(os.stat(token_file).st_mode):  # never block on a FIFO or read a device
+                with open(token_file, encoding="utf-8") as handle:
+                    token = handle.read(65536).strip()
+                if token:
+                    found.add(token)
         except (OSError, UnicodeDecodeError):
             pass
     custom = env.get("ANTHROPIC_CUSTOM_HEADERS")
