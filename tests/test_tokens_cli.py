@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,31 @@ def run(
         env=environ,
         timeout=60,
     )
+
+
+@pytest.fixture
+def here(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """`costplan count ARGS` run in this process, returned as run() returns it: no interpreter start and the SDK
+    imported once, for the many cases that need no process of their own (each item also has a run() case)."""
+    from costplan.cli import main
+
+    for name in list(os.environ):
+        if name.startswith(("ANTHROPIC_", "COSTPLAN_COUNT_")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("COSTPLAN_CACHE_DIR", str(tmp_path / "cache"))
+
+    def call(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setattr(sys, "argv", ["costplan", "count", *args])
+        with pytest.raises(SystemExit) as exit_info:
+            main()
+        out = capsys.readouterr()
+        return subprocess.CompletedProcess(args, exit_info.value.code, out.out, out.err)
+
+    return call
 
 
 def one_error_line(result: subprocess.CompletedProcess[str]) -> str:
@@ -158,9 +184,11 @@ NESTED = '{"a": ' * 990 + "1" + "}" * 990  # deep enough to break a recursive wa
         pytest.param({"messages": MESSAGES, "metadata": "NESTED"}, "nested", id="nested-990"),
     ],
 )
-def test_a_wrongly_typed_body_is_one_line_naming_file_field_and_fix(tmp_path: Path, body: dict, field: str) -> None:
+def test_a_wrongly_typed_body_is_one_line_naming_file_field_and_fix(
+    tmp_path: Path, here: Callable[..., subprocess.CompletedProcess[str]], body: dict, field: str
+) -> None:
     (tmp_path / "body.json").write_text(json.dumps(body).replace('"NESTED"', NESTED))
-    out = run([str(tmp_path / "body.json"), "--method", "heuristic"], tmp_path)
+    out = here([str(tmp_path / "body.json"), "--method", "heuristic"])
     line = one_error_line(out)
     assert out.returncode == 2 and "body.json: " in line and field in line, line
     assert line.endswith(")")  # "(<how to fix it>)"
@@ -174,11 +202,20 @@ def test_a_wrongly_typed_body_is_one_line_naming_file_field_and_fix(tmp_path: Pa
         pytest.param('{"messages": [], "n": ' + "9" * 5000 + "}", "not valid JSON", id="5000-digit-integer"),
     ],
 )
-def test_unreadable_json_is_one_line_and_exit_2(tmp_path: Path, text: str, needle: str) -> None:
+def test_unreadable_json_is_one_line_and_exit_2(
+    tmp_path: Path, here: Callable[..., subprocess.CompletedProcess[str]], text: str, needle: str
+) -> None:
     (tmp_path / "body.json").write_text(text)
-    out = run([str(tmp_path / "body.json"), "--method", "heuristic"], tmp_path, script=True)
+    out = here([str(tmp_path / "body.json"), "--method", "heuristic"])
     line = one_error_line(out)
     assert out.returncode == 2 and "body.json" in line and needle in line, line
+
+
+def test_tools_given_as_a_number_through_the_installed_script(tmp_path: Path) -> None:
+    (tmp_path / "body.json").write_text(json.dumps({"messages": MESSAGES, "tools": 5}))
+    out = run([str(tmp_path / "body.json")], tmp_path, script=True)
+    line = one_error_line(out)
+    assert out.returncode == 2 and line.startswith("costplan: error: ") and "body.json: tools: expected a list" in line
 
 
 def test_the_deadline_holds_through_the_cli_and_its_message_is_true(tmp_path: Path) -> None:
@@ -206,9 +243,11 @@ def test_the_deadline_holds_through_the_cli_and_its_message_is_true(tmp_path: Pa
     assert state.hits == 3 and elapsed < 1.5 + 10, elapsed  # 10 s for the interpreter and the SDK import
 
 
-def test_a_bad_settings_variable_is_one_line_and_exit_2(tmp_path: Path) -> None:
+def test_a_bad_settings_variable_is_one_line_and_exit_2(
+    tmp_path: Path, here: Callable[..., subprocess.CompletedProcess[str]]
+) -> None:
     (tmp_path / "a.md").write_text("hi")
-    out = run([str(tmp_path / "a.md")], tmp_path, ANTHROPIC_API_KEY=FAKE_KEY, COSTPLAN_COUNT_TOTAL_TIMEOUT="soon")
+    out = here([str(tmp_path / "a.md")], ANTHROPIC_API_KEY=FAKE_KEY, COSTPLAN_COUNT_TOTAL_TIMEOUT="soon")
     line = one_error_line(out)
     assert out.returncode == 2 and "COSTPLAN_COUNT_TOTAL_TIMEOUT" in line, line
 
@@ -269,7 +308,9 @@ def _workload(tmp_path: Path) -> Path:
     return path
 
 
-def test_system_prompt_count_is_the_simulators_number_offline(tmp_path: Path) -> None:
+def test_system_prompt_count_is_the_simulators_number_offline(
+    tmp_path: Path, here: Callable[..., subprocess.CompletedProcess[str]]
+) -> None:
     import costplan
     from costplan.tokens import count_text
 
@@ -284,58 +325,43 @@ def test_system_prompt_count_is_the_simulators_number_offline(tmp_path: Path) ->
     library = count_text(SYSTEM_TEXT, model="claude-sonnet-4-6", method="heuristic").input_tokens
     simulated = costplan.estimate(workload, method="heuristic").to_dict()["streams"][0]["prefix_tokens"]
     assert item["counted_as"] == "system_prompt" and item["input_tokens"] == library == simulated
-    whole = run([str(tmp_path / "system.md"), "--method", "heuristic", "--format", "json"], tmp_path)
+    whole = here([str(tmp_path / "system.md"), "--method", "heuristic", "--format", "json"])
     assert json.loads(whole.stdout)["inputs"][0]["counted_as"] == "request"
 
 
-def run_here(
-    args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> tuple[int, str, str]:
-    """`costplan count ARGS` in this process (the SDK is imported once for the whole run): (code, out, err)."""
-    from costplan.cli import main
-
-    monkeypatch.setattr(sys, "argv", ["costplan", "count", *args])
-    with pytest.raises(SystemExit) as exit_info:
-        main()
-    out = capsys.readouterr()
-    return exit_info.value.code, out.out, out.err
-
-
 def test_system_prompt_count_is_the_simulators_number_via_the_api(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, here: Callable[..., subprocess.CompletedProcess[str]]
 ) -> None:
     import costplan
     from costplan.tokens import count_text
 
     workload = _workload(tmp_path)
     monkeypatch.setenv("ANTHROPIC_API_KEY", FAKE_KEY)
-    monkeypatch.delenv("ANTHROPIC_AUTH_TOKEN", raising=False)
-    monkeypatch.setenv("COSTPLAN_CACHE_DIR", str(tmp_path / "cache"))
     with count_server("measure") as (url, _):
         monkeypatch.setenv("ANTHROPIC_BASE_URL", url)
         # the CLI in this process; the console script itself is run offline above
-        args = ["--as", "system", str(tmp_path / "system.md"), "--method", "api", "--format", "json"]
-        code, out, err = run_here(args, monkeypatch, capsys)
+        result = here(["--as", "system", str(tmp_path / "system.md"), "--method", "api", "--format", "json"])
         monkeypatch.setenv("COSTPLAN_CACHE_DIR", str(tmp_path / "library-cache"))  # no shared cache entries
         library = count_text(SYSTEM_TEXT, model="claude-sonnet-4-6", method="api")
         monkeypatch.setenv("COSTPLAN_CACHE_DIR", str(tmp_path / "simulator-cache"))
         simulated = costplan.estimate(workload, method="api").to_dict()["streams"][0]
-    assert code == 0, err
-    (item,) = json.loads(out)["inputs"]
+    assert result.returncode == 0, result.stderr
+    (item,) = json.loads(result.stdout)["inputs"]
     assert (item["input_tokens"], item["method"], item["counted_as"]) == (52, "api", "system_prompt")
     assert (library.input_tokens, library.method) == (52, "api")
     assert (simulated["prefix_tokens"], simulated["prefix_tokens_method"]) == (52, "api")
 
 
 def test_an_api_refusal_names_the_file_it_is_about(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, here: Callable[..., subprocess.CompletedProcess[str]]
 ) -> None:
     (tmp_path / "a.md").write_text("first")
     (tmp_path / "b.md").write_text("second")
-    monkeypatch.setenv("ANTHROPIC_API_KEY", FAKE_KEY)
-    monkeypatch.setenv("COSTPLAN_CACHE_DIR", str(tmp_path / "cache"))
     with count_server("400") as (url, _):
-        monkeypatch.setenv("ANTHROPIC_BASE_URL", url)
-        code, _, err = run_here([str(tmp_path / "a.md"), str(tmp_path / "b.md"), "--strict"], monkeypatch, capsys)
-    assert code == 2 and len(err.strip().splitlines()) == 1, err
-    assert f"{tmp_path / 'a.md'}: the count_tokens API refused the request (HTTP 400" in err, err
+        out = here(
+            [str(tmp_path / "a.md"), str(tmp_path / "b.md"), "--strict"],
+            ANTHROPIC_API_KEY=FAKE_KEY,
+            ANTHROPIC_BASE_URL=url,
+        )
+    line = one_error_line(out)
+    assert out.returncode == 2 and f"{tmp_path / 'a.md'}: the count_tokens API refused the request (HTTP 400" in line
