@@ -1,7 +1,8 @@
 """Per-model token facts, read from `pricing/tokenizer.yaml` and validated at that boundary.
 
 Kept apart from the price tables on purpose: a colleague owns those, and these facts (tool-use prompt sizes,
-image tiers, tokenizer generation, calibrated weights) change on a different rhythm.
+image tiers, tokenizer generation, calibrated weights) change on a different rhythm. A new model is one row of
+`models:` naming its tokenizer generation; the generation carries the ratios and hidden-prompt sizes.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from costplan.errors import InputError
 
-TokenizerName = Literal["claude3", "2026"]
+TokenizerName = Literal["legacy", "claude3", "2026"]
 ImageTierName = Literal["standard", "high_res"]
 
 
@@ -51,15 +52,34 @@ class Images(_Strict):
 
 
 class Tokenizer(_Strict):
-    ratio: float = Field(gt=0, description="Tokens of this generation per token of the calibrated one.")
-    ratio_low: float = Field(gt=0)
-    ratio_high: float = Field(gt=0)
+    """One tokenizer generation, relative to the one the weights are fitted on (`claude3`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    text: float = Field(gt=0, description="Tokens of this generation per calibrated token of prose.")
+    json_: float = Field(gt=0, alias="json", description="The same for JSON (tool schemas, nested arguments).")
+    low: float = Field(gt=0, description="Lower end of the ratio, as a multiple of the point ratio.")
+    high: float = Field(gt=0, description="Upper end of the ratio, as a multiple of the point ratio.")
+    weights: dict[str, float] = Field(
+        default_factory=dict, description="Hidden-prompt sizes measured on this generation (replace weight x text)."
+    )
+    published: dict[str, float] | None = Field(
+        default=None, description="The vendor's own ratio and range (the prior before any measurement)."
+    )
     note: str | None = None
 
 
 class Interval(_Strict):
-    low: float = Field(gt=0, description="5th percentile of true/estimate on the calibration set.")
-    high: float = Field(gt=0, description="95th percentile of true/estimate on the calibration set.")
+    low: float = Field(gt=0, description="5th percentile of true/estimate on projects left out of the fit.")
+    high: float = Field(gt=0, description="95th percentile of true/estimate on projects left out of the fit.")
+    tokens: float = Field(ge=0, description="Absolute tolerance added on both sides (a token or two of noise).")
+
+
+class UnknownMedia(_Strict):
+    """What an image or document that cannot be read offline (URL, file id) is assumed to cost."""
+
+    image_tokens: dict[ImageTierName, int] = Field(description="Point estimate per image tier.")
+    document_pages: int = Field(ge=1, description="Pages assumed for a document of unknown length.")
+    document_pages_high: int = Field(ge=1, description="Pages at the top of the interval.")
 
 
 class FactsFile(_Strict):
@@ -68,6 +88,7 @@ class FactsFile(_Strict):
     images: Images
     tokenizers: dict[TokenizerName, Tokenizer]
     models: list[ModelFacts]
+    unknown_media: UnknownMedia
     weights: dict[str, float]
     interval: Interval
     calibration: dict[str, object] | None = None
@@ -99,7 +120,7 @@ def normalise_model(name: str) -> str:
 
 def facts_path() -> Path:
     """`tokenizer.yaml` beside the other shipped tables (in the wheel, or `pricing/` in a checkout)."""
-    from costplan.tables import shipped_pricing_dir
+    from costplan.billing.tables import shipped_pricing_dir
 
     path = shipped_pricing_dir() / "tokenizer.yaml"
     if not path.is_file():

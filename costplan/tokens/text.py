@@ -1,8 +1,9 @@
 """Character-class counts of text, fast enough for tens of megabytes per second.
 
 The heuristic never tokenizes: it counts what a BPE tokenizer's cost depends on (words, letters, digits,
-punctuation, whitespace that does not merge into the next word, non-ASCII characters by UTF-8 width), and
-a linear model with calibrated weights turns the counts into tokens (`heuristic.py`).
+punctuation, whitespace that does not merge into the next word, indentation, letters deep inside long runs,
+code and markup punctuation, non-ASCII characters by UTF-8 width), and a linear model with calibrated weights
+turns the counts into tokens (`heuristic.py`).
 
 Why the bit tricks: a per-character Python loop runs at about 5 MB/s, far from the 20 MB/s target. Here each
 UTF-8 byte is translated (in C) to a byte whose bits say its classes; the chunk becomes one big integer, and
@@ -32,6 +33,7 @@ def _class_table() -> bytes:
         table[b] = _LETTER | _UPPER
     for b in range(ord("0"), ord("9") + 1):
         table[b] = _DIGIT
+    table[ord('"')] = _PUNCT | _UPPER  # a double quote: punctuation that mostly merges with what follows it
     for b in (ord(" "), ord("\t")):
         table[b] = _SPACE
     for b in (ord("\n"), ord("\r")):
@@ -46,6 +48,8 @@ def _class_table() -> bytes:
 _TABLE = _class_table()
 _CONTINUATION = bytes(range(0x80, 0xC0))  # deleted, so a character is one class byte
 _LEAD4 = bytes(range(0xF0, 0x100))
+# Code and markup punctuation: these rarely merge with a neighbour into one token, unlike `.`, `,` or `-`.
+_CODE = b"_/<>*`#()[]{}=\\"
 
 
 @functools.cache
@@ -65,14 +69,19 @@ class TextCounts:
     digits: int = 0
     digit_runs: int = 0
     punct: int = 0
-    punct_runs: int = 0
-    loose_spaces: int = 0
-    space_runs: int = 0
+    punct_runs: int = 0  # runs of punctuation that do not start with a double quote
+    quote_runs: int = 0  # runs that do (`"key":`, `"},`): they merge into fewer tokens
+    loose_spaces: int = 0  # spaces that cannot join the next word, except the deep ones below
+    space_runs: int = 0  # runs of spaces or tabs inside a line
+    indents: int = 0  # runs of spaces or tabs right after a newline (they merge with it more often)
+    deep_spaces: int = 0  # spaces after four others (long runs, as in PDF text): a long run is a token or two
     newlines: int = 0
     newline_runs: int = 0
     wide2: int = 0
     wide3: int = 0
     wide4: int = 0
+    long8: int = 0  # letters past the 7th of a run: long or repeated words split into several tokens
+    code: int = 0  # characters of _CODE
 
     def __add__(self, other: TextCounts) -> TextCounts:
         return TextCounts(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
@@ -91,12 +100,13 @@ def text_counts(text: str) -> TextCounts:
         return EMPTY
     raw = text.encode("utf-8", "surrogatepass")
     ascii_only = raw.isascii()
-    totals = [0] * 15
+    totals = [0] * 19
     for start in range(0, len(raw), CHUNK):
         chunk = raw[start : start + CHUNK]
         cls = chunk.translate(_TABLE) if ascii_only else chunk.translate(_TABLE, _CONTINUATION)
         _add_chunk(totals, cls, ascii_only)
     wide4 = 0 if ascii_only else len(raw) - len(raw.translate(None, _LEAD4))
+    code = len(raw) - len(raw.translate(None, _CODE))
     (
         chars,
         words,
@@ -104,7 +114,7 @@ def text_counts(text: str) -> TextCounts:
         camel,
         digits,
         digit_runs,
-        punct,
+        _,
         punct_runs,
         spaces,
         loose,
@@ -113,7 +123,12 @@ def text_counts(text: str) -> TextCounts:
         newline_runs,
         wide2,
         wide3,
+        indents,
+        long8,
+        quote_runs,
+        deep,
     ) = totals
+    punct = chars - letters - digits - spaces - newlines - wide2 - wide3  # every character has exactly one class
     return TextCounts(
         chars=chars,
         words=words,
@@ -122,14 +137,19 @@ def text_counts(text: str) -> TextCounts:
         digits=digits,
         digit_runs=digit_runs,
         punct=punct,
-        punct_runs=punct_runs,
-        loose_spaces=spaces - loose,
-        space_runs=space_runs,
+        punct_runs=punct_runs - quote_runs,
+        quote_runs=quote_runs,
+        loose_spaces=spaces - loose - deep,
+        space_runs=space_runs - indents,
+        indents=indents,
+        deep_spaces=deep,
         newlines=newlines,
         newline_runs=newline_runs,
         wide2=wide2,
         wide3=wide3 - wide4,
         wide4=wide4,
+        long8=long8,
+        code=code,
     )
 
 
@@ -137,20 +157,29 @@ def _add_chunk(totals: list[int], cls: bytes, ascii_only: bool) -> None:
     m_letter, m_upper, m_digit, m_punct, m_space, m_newline, m_wide2, m_wide3 = _masks()
     bits = int.from_bytes(cls, "little")
     starts = bits & ~(bits << 8)  # a class bit set where the previous character lacks it
+    letters = bits & m_letter
     totals[0] += len(cls)
     totals[1] += (starts & m_letter).bit_count()
-    totals[2] += (bits & m_letter).bit_count()
-    # camel: an upper-case letter right after a lower-case one = upper-run starts that are not word starts
-    totals[3] += (starts & m_upper).bit_count() - (starts & (starts >> 1) & m_letter).bit_count()
+    totals[2] += letters.bit_count()
+    # camel: a letter (bit 0, shifted onto bit 1) starting an upper run (bit 1) but no letter run, as in `camelCase`
+    totals[3] += (starts & ~(starts << 1) & (bits << 1) & m_upper).bit_count()
     totals[4] += (bits & m_digit).bit_count()
     totals[5] += (starts & m_digit).bit_count()
-    totals[6] += (bits & m_punct).bit_count()
+    # totals[6], punctuation, is what no other class takes (see text_counts): one popcount fewer
     totals[7] += (starts & m_punct).bit_count()
+    totals[17] += (starts & (bits << 2) & m_punct).bit_count()  # ... whose first character is a quote (bit 1 -> 3)
     totals[8] += (bits & m_space).bit_count()
     totals[9] += (bits & (bits >> 4) & m_space).bit_count()  # a space whose next character is a letter
     totals[10] += (starts & m_space).bit_count()
     totals[11] += (bits & m_newline).bit_count()
     totals[12] += (starts & m_newline).bit_count()
+    totals[15] += (starts & (bits << 7) & m_space).bit_count()  # a space run whose previous character is a newline
+    spaces = bits & m_space
+    deep2 = spaces & (spaces << 8)
+    totals[18] += (deep2 & (deep2 << 16) & (spaces << 32)).bit_count()  # a space after four spaces
+    run2 = letters & (letters << 8)
+    run4 = run2 & (run2 << 16)
+    totals[16] += (run4 & (run4 << 32)).bit_count()  # a letter whose 7 previous characters are letters
     if not ascii_only:
         totals[13] += (bits & m_wide2).bit_count()
         totals[14] += (bits & m_wide3).bit_count()
