@@ -118,6 +118,65 @@ bodies = st.fixed_dictionaries(
 )
 
 
+# A valid body using every field the counters read; each example puts one random JSON value at one place in it.
+RICH: dict[str, Any] = {
+    "model": "claude-sonnet-4-6",
+    "system": [{"type": "text", "text": "You are terse.", "cache_control": {"type": "ephemeral"}}],
+    "tools": [
+        {"name": "get_time", "description": "Now.", "input_schema": {"type": "object", "properties": {"tz": {}}}},
+        {"type": "web_search_20250305", "name": "web_search"},
+    ],
+    "tool_choice": {"type": "tool", "name": "get_time"},
+    "thinking": {"type": "enabled", "budget_tokens": 2048},
+    "output_config": {"format": {"type": "json_schema", "schema": {"type": "object"}}},
+    "messages": [
+        {"role": "user", "content": "What time is it?"},
+        {
+            "role": "assistant",
+            "content": [
+                {"type": "thinking", "thinking": "Use the tool.", "signature": "x"},
+                {"type": "tool_use", "id": "toolu_1", "name": "get_time", "input": {"tz": "UTC"}},
+            ],
+        },
+        {
+            "role": "user",
+            "content": [
+                {"type": "tool_result", "tool_use_id": "toolu_1", "content": [{"type": "text", "text": "12:00"}]},
+                {"type": "image", "source": {"type": "url", "url": "https://example.com/a.png"}},
+                {"type": "document", "source": {"type": "text", "media_type": "text/plain", "data": "Notes."}},
+            ],
+        },
+    ],
+}
+
+
+def _places(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every path in `node` where a value can be put: each key and index, and a new key in each object."""
+    found = [path]
+    if isinstance(node, dict):
+        found.append((*path, "extra"))
+        for key, value in node.items():
+            found += _places(value, (*path, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found += _places(value, (*path, index))
+    return found
+
+
+PLACES = _places(RICH)[1:]
+# half the examples hit a top-level field: the wrong type of a whole field ("tools": 5) is the commonest mistake
+place = st.one_of(st.sampled_from([p for p in PLACES if len(p) == 1]), st.sampled_from(PLACES))
+
+
+def _put(body: Any, path: tuple[Any, ...], value: Any) -> Any:
+    copy = json.loads(json.dumps(body))
+    node = copy
+    for step in path[:-1]:
+        node = node[step]
+    node[path[-1]] = value
+    return copy
+
+
 def check_library(body: Any) -> None:
     try:
         result = count_tokens(body, method="heuristic")
@@ -133,6 +192,17 @@ def check_library(body: Any) -> None:
 @given(body=bodies)
 def test_the_library_counts_or_refuses_any_body(body: dict[str, Any]) -> None:
     check_library(body)
+
+
+def test_the_rich_body_counts() -> None:
+    result = count_tokens(RICH, method="heuristic")  # the base of the next test is a body the counters accept
+    assert result.input_tokens > 0
+
+
+@settings(max_examples=150, deadline=None)
+@given(place=place, value=any_json)
+def test_any_value_anywhere_in_a_valid_body_is_counted_or_refused(place: tuple[Any, ...], value: Any) -> None:
+    check_library(_put(RICH, place, value))
 
 
 @settings(max_examples=50, deadline=None)
