@@ -361,3 +361,32 @@ def test_an_auth_token_never_reaches_output_logs_or_the_cache(env: Path, monkeyp
     everything = caplog.text + out.out + out.err + " ".join(str(w.message) for w in caught) + cached
     assert "Authorization=***" in everything and cached  # the echo and the cache were exercised
     assert FAKE_TOKEN not in everything and "TOPSECRET" not in everything
+
+
+def test_sdk_content_blocks_sent_back_as_history_are_counted_as_the_sdk_sends_them(env: Path) -> None:
+    reply = anthropic.types.Message.model_validate(
+        {
+            "id": "msg_1",
+            "type": "message",
+            "role": "assistant",
+            "model": "claude-sonnet-4-6",
+            "content": [
+                {"type": "text", "text": "Let me look that up for you."},
+                {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {"city": "Paris"}},
+            ],
+            "stop_reason": "tool_use",
+            "stop_sequence": None,
+            "usage": {"input_tokens": 1, "output_tokens": 1},
+        }
+    )
+    as_sdk = {"messages": [{"role": "user", "content": "Weather?"}, {"role": "assistant", "content": reply.content}]}
+    as_json = {"messages": [as_sdk["messages"][0], {"role": "assistant", "content": reply.to_dict()["content"]}]}
+    assert count_tokens(as_sdk, method="heuristic") == count_tokens(as_json, method="heuristic")
+    with count_server("ok") as (url, state):
+        count_tokens(as_sdk, client=client_for(url), settings=FAST, cache=False)
+    assert state.bodies[0]["messages"][1]["content"][1] == {
+        "type": "tool_use",
+        "id": "toolu_1",
+        "name": "get_weather",
+        "input": {"city": "Paris"},
+    }

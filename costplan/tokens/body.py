@@ -63,11 +63,31 @@ def _fail(path: tuple[int | str, ...], expected: str, value: Any, fix: str) -> I
     return InputError(f"{where}: expected {expected}, got {_kind(value)}", fix=_FIX.get(fix, fix))
 
 
-def _json_shape(body: Mapping[str, Any]) -> None:
-    """Every value is plain JSON, and nothing is nested deeper than MAX_DEPTH. Iterative: no recursion limit."""
+def _sdk_dump(node: Any) -> dict[str, Any] | None:
+    """An SDK object (a pydantic model, such as a block of `response.content` sent back as history) as the dict
+    the SDK itself would send (its openapi_model_dump), or None for anything else."""
+    dump = getattr(node, "model_dump", None)
+    if not callable(dump):
+        return None
+    try:
+        value = dump(mode="json", exclude_unset=True, by_alias=True, exclude=getattr(node, "__api_exclude__", None))
+    except Exception:  # not the model_dump we know: report the object as not JSON
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _json_shape(body: Mapping[str, Any]) -> bool:
+    """Every value is plain JSON (or an SDK object, read as its dump), nothing nested deeper than MAX_DEPTH.
+
+    Iterative, so no recursion limit is reached however deep the input. Returns whether SDK objects were seen.
+    """
     stack: list[tuple[Any, tuple[int | str, ...]]] = [(body, ())]
+    sdk_objects = False
     while stack:
         node, path = stack.pop()
+        dumped = None if isinstance(node, (Mapping, list, tuple, str, int, float)) or node is None else _sdk_dump(node)
+        if dumped is not None:
+            node, sdk_objects = dumped, True
         if isinstance(node, (Mapping, list, tuple)):
             if len(path) >= MAX_DEPTH:
                 shown = field_path(path[:6])
@@ -86,6 +106,19 @@ def _json_shape(body: Mapping[str, Any]) -> None:
                 raise InputError(f"{field_path(path)}: {node!r} is not a JSON number", fix=_FIX["json"])
         elif node is not None and not isinstance(node, (str, int, bool)):
             raise InputError(f"{field_path(path)}: {_kind(node)} is not a JSON value", fix=_FIX["json"])
+    return sdk_objects
+
+
+def _plain(node: Any) -> Any:
+    """`node` with every SDK object replaced by its dump. Recursive: only called once the depth is known bounded."""
+    dumped = None if isinstance(node, (Mapping, list, tuple, str, int, float)) or node is None else _sdk_dump(node)
+    if dumped is not None:
+        return dumped  # a dump is plain JSON already
+    if isinstance(node, Mapping):
+        return {key: _plain(value) for key, value in node.items()}
+    if isinstance(node, (list, tuple)):
+        return [_plain(value) for value in node]
+    return node
 
 
 def _optional(body: Mapping[str, Any], key: str, path: tuple[int | str, ...], kind: str) -> Any:
@@ -162,13 +195,18 @@ def _blocks(blocks: Any, path: tuple[int | str, ...], *, only_text: bool = False
 
 
 def check_body(body: Any) -> Mapping[str, Any]:
-    """`body` if it is a Messages API body the counters can read, else an InputError naming the field and fix."""
+    """`body` if it is a Messages API body the counters can read, else an InputError naming the field and fix.
+
+    SDK objects inside it (the blocks of a `response.content` appended as the assistant's turn) are returned
+    as the dicts the SDK would send, so the heuristic counts them instead of skipping them.
+    """
     if not isinstance(body, Mapping):
         raise InputError(
             f"a request must be a Messages API body (a JSON object), not {_kind(body)}",
             fix='pass {"messages": [{"role": "user", "content": "..."}]}',
         )
-    _json_shape(body)
+    if _json_shape(body):
+        body = _plain(body)
     messages = body.get("messages")
     if not isinstance(messages, (list, tuple)):
         raise _fail(("messages",), "a list of messages", messages, "messages")
