@@ -75,7 +75,7 @@ def main() -> None:
     total = json.loads(done.stdout)["total"]["cost_usd"]
     print(f"end to end  ({' '.join(command[1:4])} ...): {end_to_end:.2f} s   total ${total}")
 
-    from costplan.accounting import price_log
+    from costplan.accounting.ledger import price_log
 
     start = time.perf_counter()
     report = price_log([log], at="2026-10-15")

@@ -1,4 +1,4 @@
-"""`costplan usage` and `costplan.accounting`: every record shape, priced exactly.
+"""`costplan usage` and `costplan.accounting.ledger`: every record shape, priced exactly.
 
 Expected values are computed by hand from the published prices (USD per million tokens), written out in
 each test, never by calling the code under test.
@@ -19,11 +19,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import costplan
-from costplan import accounting
-from costplan.accounting import price_log, price_records
+from costplan.accounting import ledger as accounting
+from costplan.accounting.ledger import price_log, price_records
+from costplan.accounting.plan_vs_actual import compare_plan
 from costplan.cli import cli
 from costplan.errors import InputError
-from costplan.plan_vs_actual import compare_plan
 
 D = Decimal
 

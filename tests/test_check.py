@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from costplan.check import (
+from costplan.errors import InputError
+from costplan.gate.checks import (
     Limits,
     check_baseline,
     check_budgets,
@@ -24,8 +25,7 @@ from costplan.check import (
     parse_increase,
     run_checks,
 )
-from costplan.errors import InputError
-from costplan.estimate_doc import parse_estimate
+from costplan.planning.estimate_doc import parse_estimate
 from costplan.render.check import render_check
 
 D = Decimal
@@ -541,7 +541,7 @@ def test_the_pre_commit_hook_runs_costplan_check_with_real_options() -> None:
 
     from costplan.cli.check import check
 
-    [hook] = yaml.safe_load((CI / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    [hook] = yaml.safe_load((CI.parent.parent / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
     assert hook["id"] == "costplan-check" and hook["entry"] == "costplan check" and hook["pass_filenames"] is False
     assert {a for a in hook["args"] if a.startswith("--")} <= _options(check)
     config = yaml.safe_load((CI / "pre-commit-config.example.yaml").read_text(encoding="utf-8"))
@@ -551,7 +551,7 @@ def test_the_pre_commit_hook_runs_costplan_check_with_real_options() -> None:
 
 
 def test_the_ci_example_workload_loads_with_its_budgets() -> None:
-    from costplan.workload import load_workload
+    from costplan.planning.workload import load_workload
 
     workload = load_workload(CI / "costplan.yaml")
     limits = make_limits(workload.budgets)

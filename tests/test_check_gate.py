@@ -13,8 +13,8 @@ import pytest
 from conftest import run_script
 
 import costplan
-from costplan.check import make_limits, run_checks
 from costplan.errors import InputError
+from costplan.gate.checks import make_limits, run_checks
 
 ROOT = Path(__file__).resolve().parent.parent
 CHATBOT = ROOT / "examples" / "support-chatbot.yaml"

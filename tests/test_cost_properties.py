@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import costplan
-from costplan.catalog import default_pricebook
-from costplan.costing import price_usage
-from costplan.usage import Usage
+from costplan.billing.catalog import default_pricebook
+from costplan.billing.costing import price_usage
+from costplan.billing.usage import Usage
 
 BOOK = default_pricebook()
 PRICED = [m for m in BOOK.models if m.periods]

@@ -14,8 +14,8 @@ import pytest
 from conftest import run_main
 
 import costplan
-from costplan.accounting import price_records
-from costplan.catalog import PriceBook, load_pricebook
+from costplan.accounting.ledger import price_records
+from costplan.billing.catalog import PriceBook, load_pricebook
 from costplan.errors import InputError, StaleTableWarning
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from costplan import estimate
-from costplan.estimate_doc import json_schema
+from costplan.planning.estimate_doc import json_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
@@ -133,7 +133,9 @@ def test_missing_file_is_exit_2():
 
 def test_published_schema_is_up_to_date():
     published = json.loads((ROOT / "schemas" / "estimate.schema.json").read_text())
-    assert published == json_schema(), "regenerate: python -m costplan.estimate_doc > schemas/estimate.schema.json"
+    assert published == json_schema(), (
+        "regenerate: python -m costplan.planning.estimate_doc > schemas/estimate.schema.json"
+    )
 
 
 def test_json_output_follows_the_schema():

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from costplan.accounting import price_log
-from costplan.catalog import default_pricebook
+from costplan.accounting.ledger import price_log
+from costplan.billing.catalog import default_pricebook
+from costplan.billing.export import export_prices
 from costplan.errors import InputError
-from costplan.export import export_prices
 
 duckdb = pytest.importorskip("duckdb")
 

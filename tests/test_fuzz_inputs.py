@@ -19,12 +19,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import costplan
-from costplan.accounting import price_log
-from costplan.catalog import load_pricebook
-from costplan.check import make_limits, run_checks
+from costplan.accounting.ledger import price_log
+from costplan.billing.catalog import load_pricebook
 from costplan.cli import main
 from costplan.errors import InputError
-from costplan.workload import parse_workload
+from costplan.gate.checks import make_limits, run_checks
+from costplan.planning.workload import parse_workload
 
 ROOT = Path(__file__).resolve().parent.parent
 FAST = settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))

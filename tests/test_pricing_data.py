@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 import costplan
-from costplan.catalog import load_pricebook
+from costplan.billing.catalog import load_pricebook
 from costplan.errors import FastModeRejected, InputError, UnpricedModelError
 
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"

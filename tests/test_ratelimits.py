@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from costplan.errors import InputError
-from costplan.ratelimits import load_ratelimits, poisson_quantile, read_ratelimit_file, token_demand
+from costplan.planning.ratelimits import load_ratelimits, poisson_quantile, read_ratelimit_file, token_demand
 
 T = load_ratelimits()
 NOW = dt.date(2026, 11, 21)

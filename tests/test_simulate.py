@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from costplan.simulate import estimate
-from costplan.workload import parse_workload
+from costplan.planning.simulate import estimate
+from costplan.planning.workload import parse_workload
 
 M = Decimal(1_000_000)
 # Claude Sonnet 4.6, USD per MTok (pricing page): input 3, output 15, 5m write 3.75, 1h write 6, read 0.30

@@ -1,5 +1,5 @@
 """The cache model against an independent event simulation: Poisson arrivals, K prefixes, a TTL refreshed
-by every hit. Written with `random` only, sharing no code with costplan.simulate."""
+by every hit. Written with `random` only, sharing no code with costplan.planning.simulate."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import random
 
 import pytest
 
-from costplan.simulate import estimate
-from costplan.workload import parse_workload
+from costplan.planning.simulate import estimate
+from costplan.planning.workload import parse_workload
 
 BUSINESS = [0.15 / 16] * 9 + [0.85 / 8] * 8 + [0.15 / 16] * 7
 

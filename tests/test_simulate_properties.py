@@ -7,8 +7,8 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from costplan.simulate import estimate
-from costplan.workload import parse_workload
+from costplan.planning.simulate import estimate
+from costplan.planning.workload import parse_workload
 
 MODELS = ["claude-sonnet-4-6", "claude-haiku-4-5", "claude-opus-4-6", "claude-haiku-5-5"]
 FAST = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 import costplan
-from costplan.catalog import default_pricebook, load_pricebook
+from costplan.billing.catalog import default_pricebook, load_pricebook
+from costplan.billing.tables import json_schema, read_pricing_file
 from costplan.errors import InputError
-from costplan.tables import json_schema, read_pricing_file
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -32,7 +32,7 @@ def write(tmp_path: Path, body: str, name: str = "overlay.yaml") -> Path:
 
 def test_schema_beside_the_tables_is_up_to_date():
     shipped = json.loads((ROOT / "pricing" / "schema.json").read_text())
-    assert shipped == json_schema(), "regenerate with: python -m costplan.tables > pricing/schema.json"
+    assert shipped == json_schema(), "regenerate with: python -m costplan.billing.tables > pricing/schema.json"
 
 
 def test_shipped_tables_validate():

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import costplan
-from costplan.accounting import price_log, price_records
+from costplan.accounting.ledger import price_log, price_records
 from costplan.errors import InputError
 
 MODEL = "claude-sonnet-4-6"

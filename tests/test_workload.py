@@ -10,7 +10,7 @@ import pytest
 
 from costplan import load_workload
 from costplan.errors import InputError
-from costplan.workload import Budgets, Distribution, parse_workload
+from costplan.planning.workload import Budgets, Distribution, parse_workload
 
 ISSUE_EXAMPLE = """\
 name: support

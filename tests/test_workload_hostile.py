@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from costplan.catalog import load_pricebook
+from costplan.billing.catalog import load_pricebook
 from costplan.errors import InputError
-from costplan.workload import parse_workload
+from costplan.planning.workload import parse_workload
 
 BASE = """\
 name: t

@@ -1,6 +1,6 @@
-"""`costplan check`: the pre-deploy gate. Parse flags, estimate, run `costplan.check`, render, set the exit code.
+"""`costplan check`: the pre-deploy gate. Parse flags, estimate, run `costplan.gate.checks`, render, set the exit code.
 
-Everything that decides pass or fail lives in `costplan.check`; this module only turns flags into `Limits`,
+Everything that decides pass or fail lives in `costplan.gate.checks`; this module only turns flags into `Limits`,
 asks the library for an estimate, and writes the result where CI looks for it (stdout, and the GitHub step
 summary when `GITHUB_STEP_SUMMARY` is set).
 """
@@ -156,9 +156,9 @@ def _run(
 ) -> tuple[str, str, int]:
     """Load, estimate, check; returns (markdown for the step summary, the text to print, the exit code)."""
     import costplan
-    from costplan import check as gate
+    from costplan.gate import checks as gate
+    from costplan.planning.workload import load_workload
     from costplan.render.check import render_check
-    from costplan.workload import load_workload
 
     path = Path(workload)
     if not path.is_file():

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from costplan.catalog import PriceBook, load_pricebook
+from costplan.billing.catalog import PriceBook, load_pricebook
 
 
 class _OneSpelling(click.Option):

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import click
 
+from costplan.billing.costing import cost
+from costplan.billing.usage import Usage
 from costplan.cli.common import as_of_option, book, format_option, pricing_option
-from costplan.costing import cost
 from costplan.errors import InputError
 from costplan.jsonfile import read_json
 from costplan.render import render, to_json
 from costplan.render.cost import cost_document
-from costplan.usage import Usage
 
 _FLAG_FIELDS = {
     "input_tokens": "input",
@@ -108,7 +108,7 @@ def cost_cmd(
     named = None
     base = Usage()
     if source is not None:
-        from costplan.usage import read_usage
+        from costplan.billing.usage import read_usage
 
         named, base = read_usage(_read_json(source))
     usage = Usage(

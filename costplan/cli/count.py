@@ -11,7 +11,8 @@ import click
 
 from costplan.cli.common import format_option, forwarded_warnings
 from costplan.errors import InputError
-from costplan.report import table, to_json
+from costplan.render import render, to_json
+from costplan.render.count import count_document
 from costplan.tokens.body import check_body
 
 PROGRESS_MIN_FILES = 20  # show a progress bar from this many inputs even when stderr is not a terminal
@@ -146,20 +147,7 @@ def count(
         items = [{"file": label, "counted_as": what, **r.to_dict()} for label, what, r in rows]
         click.echo(to_json({"inputs": items, "total": total}))
         return
-    body_rows = [
-        [
-            label,
-            r.model or "",
-            f"{r.input_tokens:,}",
-            what.replace("_", " "),
-            r.method,
-            "" if r.low is None else f"{r.low:,}-{r.high:,}",
-        ]
-        for label, what, r in rows
-    ]
-    if len(rows) > 1:
-        body_rows.append(["total", "", f"{total:,}", "", "", ""])
-    click.echo(table(body_rows, ["input", "model", "input tokens", "counted as", "method", "~90% range"]))
+    click.echo(render(count_document(rows, total), fmt))
 
 
 # body is None -> the text counted as a system prompt's addition (count_text); else a whole request

@@ -1,4 +1,4 @@
-"""`costplan estimate`: parse flags, call `costplan.simulate.estimate`, render. No logic of its own."""
+"""`costplan estimate`: parse flags, call `costplan.planning.simulate.estimate`, render. No logic of its own."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ def estimate(
     pricing_files: tuple[str, ...],
 ) -> None:
     """Project daily and horizon cost, cache hit rates and rate-limit headroom of a workload file."""
-    from costplan.simulate import estimate as run
+    from costplan.planning.simulate import estimate as run
 
     doc: dict[str, Any] = {}
     with forwarded_warnings(lambda: doc.get("warnings") or []):

@@ -6,9 +6,9 @@ import datetime as dt
 
 import click
 
-from costplan.catalog import to_date
+from costplan.billing.catalog import to_date
+from costplan.billing.prices_view import changes, current_rows, history
 from costplan.cli.common import as_of_option, book, format_option, pricing_option
-from costplan.prices_view import changes, current_rows, history
 from costplan.render import render, to_json
 from costplan.render.prices import card_document, changes_document, history_document
 
@@ -49,7 +49,7 @@ def prices(
     """
     pb = book(pricing_files)
     if export_fmt:
-        from costplan.export import export_prices
+        from costplan.billing.export import export_prices
 
         click.echo(export_prices(pb, export_fmt), nl=False)
         return

@@ -7,9 +7,9 @@ import sys
 
 import click
 
-from costplan.accounting import UsageReport, price_log
+from costplan.accounting.ledger import UsageReport, price_log
+from costplan.accounting.plan_vs_actual import compare_plan
 from costplan.cli.common import as_of_option, book, format_option, pricing_option
-from costplan.plan_vs_actual import compare_plan
 from costplan.render import render, to_json
 from costplan.render.usage import usage_document
 

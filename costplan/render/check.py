@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from costplan.check import HUNDRED, BaselineDiff, CheckReport, Unit, _num, fmt_pct
+from costplan.gate.checks import HUNDRED, BaselineDiff, CheckReport, Unit, _num, fmt_pct
 from costplan.render.document import Document, Format, Mark, Table, render
 from costplan.render.values import money, to_json, usd
 

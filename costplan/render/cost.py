@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from costplan.costing import TOKEN_CLASSES, Cost
+from costplan.billing.costing import TOKEN_CLASSES, Cost
 from costplan.render.document import Document, Table
 from costplan.render.values import money, price, usd
 

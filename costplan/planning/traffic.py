@@ -1,6 +1,6 @@
 """One stream's traffic as statistics: request sizes, the daily shape, prefix-cache hits, the request mix.
 
-Everything here is floats and closed forms (the model is described in `costplan.simulate`'s docstring); no money.
+Everything here is floats and closed forms (the model is described in `planning.simulate`'s docstring); no money.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from costplan.tables import ModelRecord
-from costplan.workload import Distribution, Stream
+from costplan.billing.tables import ModelRecord
+from costplan.planning.workload import Distribution, Stream
 
 MINUTES = 1440
 CLASSES = ("input", "output", "cache_write_5m", "cache_write_1h", "cache_read")

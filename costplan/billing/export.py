@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from costplan.catalog import PriceBook
-from costplan.costing import weakest
+from costplan.billing.catalog import PriceBook
+from costplan.billing.costing import weakest
+from costplan.billing.tables import PRICE_FIELDS, ModelRecord, Period, PriceSet, Tier
 from costplan.errors import InputError
-from costplan.tables import PRICE_FIELDS, ModelRecord, Period, PriceSet, Tier
 
 FORMATS = ("csv", "jsonl", "sql")
 INSERT_BATCH = 200  # rows per INSERT statement: long enough to be quick, short enough for every engine

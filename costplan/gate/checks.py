@@ -22,8 +22,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from costplan.errors import InputError
-from costplan.estimate_doc import EstimateDoc, LifecycleDoc, StreamDoc, TotalDoc, parse_estimate
 from costplan.jsonfile import read_json
+from costplan.planning.estimate_doc import EstimateDoc, LifecycleDoc, StreamDoc, TotalDoc, parse_estimate
 
 __all__ = [
     "BaselineDiff",
@@ -51,7 +51,7 @@ INFINITY = Decimal("Infinity")
 Unit = Literal["usd_per_day", "usd_per_month", "fraction", "percent", "date"]
 
 # --------------------------------------------------------------------------------------------------------------
-# The baseline (read by costplan.estimate_doc's lenient reader, which any costplan version's output passes)
+# The baseline (read by costplan.planning.estimate_doc's lenient reader, which any costplan version's output passes)
 # --------------------------------------------------------------------------------------------------------------
 
 

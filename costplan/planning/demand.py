@@ -7,10 +7,10 @@ import math
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from costplan.estimate_doc import Binding, RateLimitRow, SpendCap
-from costplan.ratelimits import RateTables, headroom, poisson_quantile, token_demand
-from costplan.traffic import MINUTES, StreamPlan, itpm_moments, minute_weights
-from costplan.workload import Workload
+from costplan.planning.estimate_doc import Binding, RateLimitRow, SpendCap
+from costplan.planning.ratelimits import RateTables, headroom, poisson_quantile, token_demand
+from costplan.planning.traffic import MINUTES, StreamPlan, itpm_moments, minute_weights
+from costplan.planning.workload import Workload
 
 # --- rate limits --------------------------------------------------------------------------------------
 

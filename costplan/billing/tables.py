@@ -283,8 +283,8 @@ def read_pricing_file(path: Path) -> PricingFile:
 
 def shipped_pricing_dir() -> Path:
     """The tables inside the installed wheel, or `pricing/` beside the package in a source checkout."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "_pricing", here.parent / "pricing"):
+    package = Path(__file__).resolve().parent.parent  # costplan/
+    for candidate in (package / "_pricing", package.parent / "pricing"):
         if (candidate / "anthropic.yaml").is_file():
             return candidate
     raise InputError("the shipped pricing tables are missing", fix="reinstall costplan")
@@ -349,7 +349,7 @@ def json_schema() -> dict:
     return schema
 
 
-if __name__ == "__main__":  # python -m costplan.tables > pricing/schema.json
+if __name__ == "__main__":  # python -m costplan.billing.tables > pricing/schema.json
     import json
     import sys
 

@@ -2,7 +2,7 @@
 lenient reader of saved documents (baselines) that `costplan check` and plan-vs-actual compare with.
 
 `schemas/estimate.schema.json` is generated from the writer's models
-(`python -m costplan.estimate_doc > schemas/estimate.schema.json`).
+(`python -m costplan.planning.estimate_doc > schemas/estimate.schema.json`).
 """
 
 from __future__ import annotations
@@ -290,7 +290,7 @@ def parse_estimate(data: Any, *, source: str = "estimate") -> EstimateDoc:
         ) from None
 
 
-if __name__ == "__main__":  # regenerate the published schema: python -m costplan.estimate_doc > schemas/...
+if __name__ == "__main__":  # regenerate the published schema: python -m costplan.planning.estimate_doc > schemas/...
     import json
     import sys
 

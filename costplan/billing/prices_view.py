@@ -9,8 +9,8 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from costplan.catalog import PriceBook
-from costplan.tables import PRICE_FIELDS, ModelRecord, Period, PriceSet
+from costplan.billing.catalog import PriceBook
+from costplan.billing.tables import PRICE_FIELDS, ModelRecord, Period, PriceSet
 
 
 def _prices(prices: PriceSet) -> dict[str, Decimal | None]:

@@ -2,7 +2,7 @@
 
 Teams keep usage in several shapes, and a cost tool that understands only one of them makes people write
 converters that drop the cache split or the batch flag. Every shape below becomes a `LogRecord`; the token
-rules (what `input_tokens` excludes, the 5m/1h split) stay in `costplan.usage`.
+rules (what `input_tokens` excludes, the 5m/1h split) stay in `costplan.billing.usage`.
 
 Accepted, one JSON value per line (JSON Lines), or one JSON document per file for the usage report:
 
@@ -31,8 +31,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from costplan.billing.usage import Usage, parse_usage
 from costplan.errors import InputError
-from costplan.usage import Usage, parse_usage
 
 TIMESTAMP_KEYS = ("timestamp", "created_at", "time", "ts", "date", "datetime", "@timestamp", "request_time")
 NOT_BILLED_RESULTS = frozenset({"errored", "canceled", "expired"})
@@ -146,7 +146,7 @@ def records_from(obj: Any) -> Iterator[LogRecord]:
     """Every billable record in one parsed JSON value (one line, or one whole document).
 
     Raises `InputError` for a value that is no known shape or has bad token counts, and `NotBilled` for a
-    batch result that was never billed. The hot path in `costplan.accounting` handles the two commonest
+    batch result that was never billed. The hot path in `costplan.accounting.ledger` handles the two commonest
     shapes itself and calls this only for the rest, so the rules here are the reference.
     """
     if isinstance(obj, list):  # a document holding a list of records (one level: lists of lists are no shape)
@@ -179,7 +179,9 @@ def records_from(obj: Any) -> Iterator[LogRecord]:
         )
         return
     data = obj.get("data")
-    if isinstance(data, list) and ("has_more" in obj or "next_page" in obj or not data or "results" in data[0]):
+    if isinstance(data, list) and (
+        "has_more" in obj or "next_page" in obj or not data or (isinstance(data[0], Mapping) and "results" in data[0])
+    ):
         for bucket in data:
             if not isinstance(bucket, Mapping):
                 raise InputError("usage-report `data` item is not an object")

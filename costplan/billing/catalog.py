@@ -17,8 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from costplan.errors import InputError, StaleTableWarning, UnknownModelError, UnpricedModelError
-from costplan.tables import (
+from costplan.billing.tables import (
     FeePeriod,
     ModelRecord,
     Period,
@@ -28,6 +27,7 @@ from costplan.tables import (
     read_pricing_file,
     shipped_pricing_dir,
 )
+from costplan.errors import InputError, StaleTableWarning, UnknownModelError, UnpricedModelError
 
 _BEDROCK = re.compile(r"^(?:(?:us|eu|apac|global|jp|au|ca|us-gov)\.)?anthropic\.(?P<id>.+?)(?:-v\d+(?::\d+)?)?$")
 _VERTEX = re.compile(r"^(?P<stem>[a-z0-9.-]+?)(?:-v\d+)?@(?P<date>\d{8}|default|latest)$")

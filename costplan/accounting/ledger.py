@@ -27,14 +27,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
-from costplan.catalog import PriceBook, default_pricebook, to_date
-from costplan.costing import TOKEN_CLASSES, applicable_rates, price_usage, tier_thresholds
+from costplan.accounting.logformats import NotBilled, find_timestamp, parse_day, records_from, tag_value
+from costplan.billing.catalog import PriceBook, default_pricebook, to_date
+from costplan.billing.costing import TOKEN_CLASSES, applicable_rates, price_usage, tier_thresholds
+from costplan.billing.tables import ModelRecord, Period
+from costplan.billing.usage import MAX_TOKENS, Usage, cache_hit_rate, read_counts
 from costplan.errors import InputError, UnknownModelError, UnpricedModelError
 from costplan.jsonfile import loads
-from costplan.logformats import NotBilled, find_timestamp, parse_day, records_from, tag_value
 from costplan.render.values import money
-from costplan.tables import ModelRecord, Period
-from costplan.usage import MAX_TOKENS, Usage, cache_hit_rate, read_counts
 
 MAX_LISTED_PROBLEMS = 20
 PROGRESS_EVERY = 1 << 16  # lines between progress callbacks

@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from costplan.accounting import UsageReport
-from costplan.catalog import PriceBook, default_pricebook
-from costplan.costing import TOKEN_CLASSES
+from costplan.accounting.ledger import UsageReport
+from costplan.billing.catalog import PriceBook, default_pricebook
+from costplan.billing.costing import TOKEN_CLASSES
+from costplan.billing.usage import cache_hit_rate
 from costplan.errors import InputError
-from costplan.estimate_doc import parse_estimate
+from costplan.planning.estimate_doc import parse_estimate
 from costplan.render.values import money
-from costplan.usage import cache_hit_rate
 
 ZERO = Decimal(0)
 

@@ -35,14 +35,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from costplan.catalog import PriceBook, default_pricebook, load_pricebook, to_date
-from costplan.costing import applicable_rates, price_usage, tier_thresholds
-from costplan.demand import rate_limits
+from costplan.billing.catalog import PriceBook, default_pricebook, load_pricebook, to_date
+from costplan.billing.costing import applicable_rates, price_usage, tier_thresholds
+from costplan.billing.tables import ModelRecord
+from costplan.billing.usage import Usage, cache_hit_rate
 from costplan.errors import FastModeRejected, InputError
-from costplan.estimate_doc import Estimate, Lifecycle, StreamResult, Tokens, Total
-from costplan.ratelimits import RateTables, load_ratelimits
-from costplan.tables import ModelRecord
-from costplan.traffic import (
+from costplan.planning.demand import rate_limits
+from costplan.planning.estimate_doc import Estimate, Lifecycle, StreamResult, Tokens, Total
+from costplan.planning.ratelimits import RateTables, load_ratelimits
+from costplan.planning.traffic import (
     CLASSES,
     MINUTES,
     CacheCurve,
@@ -52,8 +53,7 @@ from costplan.traffic import (
     expected_by_segment,
     minute_weights,
 )
-from costplan.usage import Usage, cache_hit_rate
-from costplan.workload import Stream, Workload, load_workload
+from costplan.planning.workload import Stream, Workload, load_workload
 
 MONTH_DAYS = 30
 MC_EXACT_LIMIT = 200
@@ -170,7 +170,7 @@ def _where(workload: Workload, stream: Stream, field: str) -> str:
     source = workload.source
     if source is None:
         return where
-    from costplan.workload import _line_of
+    from costplan.planning.workload import _line_of
 
     try:
         line = _line_of(source.read_text(encoding="utf-8"), index, field)

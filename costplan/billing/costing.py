@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from costplan.catalog import PriceBook, default_pricebook, to_date
+from costplan.billing.catalog import PriceBook, default_pricebook, to_date
+from costplan.billing.tables import ModelRecord, Period, PriceSet, Tier
+from costplan.billing.usage import Usage, parse_usage, read_usage
 from costplan.errors import FastModeRejected, InputError, UnpricedModelError
 from costplan.render.values import money
-from costplan.tables import ModelRecord, Period, PriceSet, Tier
-from costplan.usage import Usage, parse_usage, read_usage
 
 MILLION = Decimal(1_000_000)
 THOUSAND = Decimal(1000)
