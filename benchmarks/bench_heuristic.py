@@ -3,10 +3,12 @@
 
     python benchmarks/bench_heuristic.py [--mb 8] [--repeat 5]
 
-The corpus is this repository's own text (docs, code, data) repeated to --mb megabytes, so the run needs no
-download. Comparison (benchmark only, never a dependency of costplan): `tiktoken` with a locally cached
-encoding if it loads, else a byte-level BPE trained here with Hugging Face `tokenizers` (its Rust encoder,
-single thread: `encode_batch` would use all cores and compare differently). Missing packages are skipped.
+The corpus is this repository's own text (docs, code, data; 64 KiB chunks holding a non-ASCII character take
+the slower path) repeated to --mb megabytes, so the run needs no download. The best of --repeat runs is
+reported: on a busy machine the other runs measure the neighbours. Comparison (benchmark only, never a
+dependency of costplan): `tiktoken` with a locally cached encoding if it loads, else a byte-level BPE trained
+here with Hugging Face `tokenizers` (its Rust encoder, single thread: `encode_batch` would use all cores and
+compare differently). Missing packages are skipped.
 """
 
 from __future__ import annotations
@@ -72,7 +74,7 @@ def main() -> None:
     counts_rate = best_rate(text_counts, text, args.repeat)
     full_rate = best_rate(lambda t: estimate_text(t, model="claude-sonnet-4-6"), text, args.repeat)
     print(f"heuristic text_counts:      {counts_rate:8.1f} MB/s")
-    print(f"heuristic estimate_text:    {full_rate:8.1f} MB/s  (target >= 20)")
+    print(f"heuristic estimate_text:    {full_rate:8.1f} MB/s  (target >= 50)")
     name, encode = bpe_encoder(text)
     if encode is None:
         print("local BPE tokenizer: not installed (pip install tiktoken or tokenizers to compare)")

@@ -50,6 +50,9 @@ _CONTINUATION = bytes(range(0x80, 0xC0))  # deleted, so a character is one class
 _LEAD4 = bytes(range(0xF0, 0x100))
 # Code and markup punctuation: these rarely merge with a neighbour into one token, unlike `.`, `,` or `-`.
 _CODE = b"_/<>*`#()[]{}=\\"
+# An ASCII chunk has no wide characters, so there the wide2 bit marks code punctuation instead: a popcount is
+# cheaper than a second translate.
+_TABLE_ASCII = bytes(c | (_WIDE2 if i in _CODE else 0) for i, c in enumerate(_TABLE))
 
 
 @functools.cache
@@ -99,14 +102,15 @@ def text_counts(text: str) -> TextCounts:
     if not text:
         return EMPTY
     raw = text.encode("utf-8", "surrogatepass")
-    ascii_only = raw.isascii()
-    totals = [0] * 19
+    totals = [0] * 21
     for start in range(0, len(raw), CHUNK):
         chunk = raw[start : start + CHUNK]
-        cls = chunk.translate(_TABLE) if ascii_only else chunk.translate(_TABLE, _CONTINUATION)
-        _add_chunk(totals, cls, ascii_only)
-    wide4 = 0 if ascii_only else len(raw) - len(raw.translate(None, _LEAD4))
-    code = len(raw) - len(raw.translate(None, _CODE))
+        if chunk.isascii():  # most chunks of most text: the fast path, even when a few characters elsewhere are not
+            _add_chunk(totals, chunk.translate(_TABLE_ASCII), ascii_only=True)
+        else:  # a character cut at the chunk's start loses its continuation bytes only: it is counted once
+            _add_chunk(totals, chunk.translate(_TABLE, _CONTINUATION), ascii_only=False)
+            totals[19] += len(chunk) - len(chunk.translate(None, _LEAD4))
+            totals[20] += len(chunk) - len(chunk.translate(None, _CODE))
     (
         chars,
         words,
@@ -127,6 +131,8 @@ def text_counts(text: str) -> TextCounts:
         long8,
         quote_runs,
         deep,
+        wide4,
+        code,
     ) = totals
     punct = chars - letters - digits - spaces - newlines - wide2 - wide3  # every character has exactly one class
     return TextCounts(
@@ -161,25 +167,27 @@ def _add_chunk(totals: list[int], cls: bytes, ascii_only: bool) -> None:
     totals[0] += len(cls)
     totals[1] += (starts & m_letter).bit_count()
     totals[2] += letters.bit_count()
-    # camel: a letter (bit 0, shifted onto bit 1) starting an upper run (bit 1) but no letter run, as in `camelCase`
-    totals[3] += (starts & ~(starts << 1) & (bits << 1) & m_upper).bit_count()
+    # camel: an upper run starts (bit 1) at a letter (bit 0 -> 1) after a letter (the previous byte's bit 0 -> 9)
+    totals[3] += (starts & (bits << 9) & (bits << 1) & m_upper).bit_count()
     totals[4] += (bits & m_digit).bit_count()
     totals[5] += (starts & m_digit).bit_count()
     # totals[6], punctuation, is what no other class takes (see text_counts): one popcount fewer
     totals[7] += (starts & m_punct).bit_count()
     totals[17] += (starts & (bits << 2) & m_punct).bit_count()  # ... whose first character is a quote (bit 1 -> 3)
-    totals[8] += (bits & m_space).bit_count()
-    totals[9] += (bits & (bits >> 4) & m_space).bit_count()  # a space whose next character is a letter
+    spaces = bits & m_space
+    totals[8] += spaces.bit_count()
+    totals[9] += (spaces & (bits >> 4)).bit_count()  # a space whose next character is a letter (bit 0 -> 4)
     totals[10] += (starts & m_space).bit_count()
     totals[11] += (bits & m_newline).bit_count()
     totals[12] += (starts & m_newline).bit_count()
     totals[15] += (starts & (bits << 7) & m_space).bit_count()  # a space run whose previous character is a newline
-    spaces = bits & m_space
     deep2 = spaces & (spaces << 8)
     totals[18] += (deep2 & (deep2 << 16) & (spaces << 32)).bit_count()  # a space after four spaces
     run2 = letters & (letters << 8)
     run4 = run2 & (run2 << 16)
     totals[16] += (run4 & (run4 << 32)).bit_count()  # a letter whose 7 previous characters are letters
-    if not ascii_only:
+    if ascii_only:
+        totals[20] += (bits & m_wide2).bit_count()  # code punctuation (see _TABLE_ASCII)
+    else:
         totals[13] += (bits & m_wide2).bit_count()
         totals[14] += (bits & m_wide3).bit_count()
