@@ -278,3 +278,41 @@ def test_media_sources_finds_urls_in_messages_system_and_tool_results() -> None:
         ],
     }
     assert sorted(media_sources(body)) == [("document", "https://a/2.pdf"), ("image", "https://a/1.png")]
+
+
+def test_count_tokens_fetches_only_when_asked(server: tuple[Server, str]) -> None:
+    from costplan.tokens import count_tokens
+
+    state, base = server
+    body = {"model": "claude-sonnet-4-6", **url_request(f"{base}/img.png")}
+    before = len(state.hits)
+    unsized = count_tokens(body, method="heuristic")
+    assert len(state.hits) == before  # the default makes no network call
+    sized = count_tokens(body, method="heuristic", fetch_media=True)
+    assert len(state.hits) == before + 1
+    inline = count_tokens(
+        {"model": "claude-sonnet-4-6", **base64_request(png(640, 480), "image/png")}, method="heuristic"
+    )
+    assert (sized.input_tokens, sized.high) == (inline.input_tokens, inline.high) and unsized.high > sized.high
+
+
+def test_count_fetch_media_on_the_command_line(server: tuple[Server, str], tmp_path) -> None:
+    import json
+
+    from conftest import run_main
+
+    _, base = server
+    path = tmp_path / "body.json"
+    path.write_text(json.dumps(url_request(f"{base}/missing")), encoding="utf-8")
+    ran = run_main("count", str(path), "--method", "heuristic", "--fetch-media", "--format", "json")
+    assert ran.returncode == 0
+    warning = json.loads(ran.stdout)["inputs"][0]["warning"]
+    assert "could not size an image by URL (127.0.0.1: HTTP 404)" in warning
+    path.write_text(json.dumps(url_request(f"{base}/img.png")), encoding="utf-8")
+    inline = tmp_path / "inline.json"
+    inline.write_text(json.dumps(base64_request(png(640, 480), "image/png")), encoding="utf-8")
+
+    def total(*args: str) -> int:
+        return json.loads(run_main("count", *args, "--method", "heuristic", "--format", "json").stdout)["total"]
+
+    assert total(str(path), "--fetch-media") == total(str(inline)) != total(str(path))

@@ -100,9 +100,22 @@ def _as_request(label: str, text: str, role: str, model: str | None) -> tuple[di
 )
 @click.option("--strict", is_flag=True, help="Fail instead of falling back to the heuristic.")
 @click.option("--concurrency", type=click.IntRange(1, 64), default=8, show_default=True)
+@click.option(
+    "--fetch-media",
+    is_flag=True,
+    help="Let the offline heuristic read the header of each image and the page count of each PDF given by URL "
+    "(at most 10 s and 1 MB per image, 32 MB per PDF). Off by default: no network unless asked.",
+)
 @format_option()
 def count(
-    files: tuple[str, ...], model: str | None, method: str, role: str, strict: bool, concurrency: int, fmt: str
+    files: tuple[str, ...],
+    model: str | None,
+    method: str,
+    role: str,
+    strict: bool,
+    concurrency: int,
+    fetch_media: bool,
+    fmt: str,
 ) -> None:
     """Count input tokens of text/Markdown files, JSON request bodies, or stdin (`-`).
 
@@ -137,7 +150,7 @@ def count(
     show_bar = len(inputs) > 1 and (sys.stderr.isatty() or len(inputs) >= PROGRESS_MIN_FILES)
     with forwarded_warnings():
         try:
-            results = _count_all(inputs, method, strict, concurrency, show_bar)
+            results = _count_all(inputs, method, strict, concurrency, show_bar, fetch_media)
         except TokenCountUnavailable as exc:
             click.echo(f"costplan: error: {exc} (retry later, or use --method heuristic)", err=True)
             sys.exit(EXIT_API_UNAVAILABLE)
@@ -154,7 +167,9 @@ def count(
 COUNTED_AS = {False: "request", True: "system_prompt"}
 
 
-def _count_all(inputs: list, method: str, strict: bool, concurrency: int, show_bar: bool) -> list:
+def _count_all(
+    inputs: list, method: str, strict: bool, concurrency: int, show_bar: bool, fetch_media: bool = False
+) -> list:
     """Bodies through count_many, grouped by model (one model per call); system-prompt texts through
     count_text, the function the workload simulator uses, so both report the same number. Input order kept.
     An input error about one input (an impossible count, an API refusal) names its file."""
@@ -183,6 +198,7 @@ def _count_all(inputs: list, method: str, strict: bool, concurrency: int, show_b
                     strict=strict,
                     concurrency=concurrency,
                     on_done=lambda _r: bar.update(1),
+                    fetch_media=fetch_media,
                 )
             except MissingKeyError:  # about the environment, not about one file
                 raise
