@@ -5,10 +5,11 @@
 
 The corpus is this repository's own text (docs, code, data; 64 KiB chunks holding a non-ASCII character take
 the slower path) repeated to --mb megabytes, so the run needs no download. The best of --repeat runs is
-reported: on a busy machine the other runs measure the neighbours. Comparison (benchmark only, never a
-dependency of costplan): `tiktoken` with a locally cached encoding if it loads, else a byte-level BPE trained
-here with Hugging Face `tokenizers` (its Rust encoder, single thread: `encode_batch` would use all cores and
-compare differently). Missing packages are skipped.
+reported, in CPU time of this process (`time.process_time`): on a shared machine wall time measures the
+neighbours too (CPU time still varies with them, through caches and shared cores: take the best of a few runs).
+Comparison (benchmark only, never a dependency of costplan): `tiktoken` with a locally cached encoding if it
+loads, else a byte-level BPE trained here with Hugging Face `tokenizers` (its Rust encoder, single thread:
+`encode_batch` would use all cores and compare differently). Missing packages are skipped.
 """
 
 from __future__ import annotations
@@ -40,9 +41,9 @@ def best_rate(fn, text: str, repeat: int) -> float:
     size = len(text.encode("utf-8"))
     best = float("inf")
     for _ in range(repeat):
-        start = time.perf_counter()
+        start = time.process_time()
         fn(text)
-        best = min(best, time.perf_counter() - start)
+        best = min(best, time.process_time() - start)
     return size / best / 1e6
 
 
