@@ -164,11 +164,12 @@ def _add_chunk(totals: list[int], cls: bytes, ascii_only: bool) -> None:
     bits = int.from_bytes(cls, "little")
     starts = bits & ~(bits << 8)  # a class bit set where the previous character lacks it
     letters = bits & m_letter
+    run2 = letters & (letters << 8)  # a letter after a letter
     totals[0] += len(cls)
     totals[1] += (starts & m_letter).bit_count()
     totals[2] += letters.bit_count()
-    # camel: an upper run starts (bit 1) at a letter (bit 0 -> 1) after a letter (the previous byte's bit 0 -> 9)
-    totals[3] += (starts & (bits << 9) & (bits << 1) & m_upper).bit_count()
+    # camel: an upper run starts (bit 1) at a letter that follows a letter (run2, bit 0 -> 1)
+    totals[3] += (starts & (run2 << 1) & m_upper).bit_count()
     totals[4] += (bits & m_digit).bit_count()
     totals[5] += (starts & m_digit).bit_count()
     # totals[6], punctuation, is what no other class takes (see text_counts): one popcount fewer
@@ -183,7 +184,6 @@ def _add_chunk(totals: list[int], cls: bytes, ascii_only: bool) -> None:
     totals[15] += (starts & (bits << 7) & m_space).bit_count()  # a space run whose previous character is a newline
     deep2 = spaces & (spaces << 8)
     totals[18] += (deep2 & (deep2 << 16) & (spaces << 32)).bit_count()  # a space after four spaces
-    run2 = letters & (letters << 8)
     run4 = run2 & (run2 << 16)
     totals[16] += (run4 & (run4 << 32)).bit_count()  # a letter whose 7 previous characters are letters
     if ascii_only:
