@@ -5,9 +5,10 @@ Each server runs in its own thread on 127.0.0.1 with an ephemeral port; `mode` p
 
 Modes: ok, 400, 401, 429 (retry-after 0), 429-long (retry-after 1 h), 500, 529, slow (sleeps, then answers),
 trickle (headers at once, then the body one byte every `trickle_seconds`: per-read timeouts never fire),
-first-ok (the first request answered, then 500s), malformed, not-json, huge (an integer count of 10**30), echo-401 / echo-500 (the error message repeats every
-request header value, credentials included, as a careless proxy does), measure (a count computed from the
-body by a fixed rule, see `measured_tokens`, so differences between requests are known by hand).
+first-ok (the first request answered, then 500s), malformed, not-json, huge (an integer count of 10**30),
+echo-401 / echo-500 (the error message repeats every request header value, credentials included, as a
+careless proxy does), measure (a count computed from the body by a fixed rule, see `measured_tokens`, so
+differences between requests are known by hand).
 """
 
 from __future__ import annotations
