@@ -71,8 +71,8 @@ def cold_start(cmd: list[str], runs: int = 7) -> float:
 
 def main() -> None:
     data = records()
-    costplan.cost(data[0][1], data[0][0], at=AT)  # load the tables once, as any long-lived caller would
-    ours = best_of(lambda: [costplan.cost(u, m, at=AT) for m, u in data])
+    costplan.cost(data[0][1], data[0][0], as_of=AT)  # load the tables once, as any long-lived caller would
+    ours = best_of(lambda: [costplan.cost(u, m, as_of=AT) for m, u in data])
     print(f"costplan.cost            {ours / N * 1e6:8.2f} us/call  ({N} records, best of 5)")
     try:
         import genai_prices
@@ -107,7 +107,7 @@ def main() -> None:
             if u["cache_creation"]["ephemeral_1h_input_tokens"]:
                 continue  # genai-prices' Usage has no 1h field in this form; skip those records
             comparable += 1
-            a = costplan.cost(u, m, at=AT).total
+            a = costplan.cost(u, m, as_of=AT).total
             b = genai_prices.calc_price(g, m, provider_id="anthropic", genai_request_timestamp=AT).total_price
             agree += abs(a - Decimal(b)) < Decimal("0.000001")
         print(f"totals agreeing to 1e-6  {agree}/{comparable} comparable records")

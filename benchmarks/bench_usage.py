@@ -78,7 +78,7 @@ def main() -> None:
     from costplan.accounting.ledger import price_log
 
     start = time.perf_counter()
-    report = price_log([log], at="2026-10-15")
+    report = price_log([log], as_of="2026-10-15")
     in_process = time.perf_counter() - start
     total = report.to_dict()["total"]["cost_usd"]
     print(f"in-process  (costplan.accounting.price_log): {in_process:.2f} s   total ${total}")

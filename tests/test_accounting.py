@@ -102,7 +102,7 @@ def test_batch_results_are_billed_at_the_batch_price_and_failures_not_at_all(tmp
         {"custom_id": "req-2", "result": {"type": "errored", "error": {"type": "invalid_request_error"}}},
         {"custom_id": "req-3", "result": {"type": "expired"}},
     ]
-    report = price_log([write(tmp_path, lines)], at="2026-10-10")
+    report = price_log([write(tmp_path, lines)], as_of="2026-10-10")
     # (1 x $1 + 1 x $5) x 0.5 = $3
     assert report.total.cost == D("3")
     assert report.total.batch_requests == 1
@@ -255,8 +255,8 @@ def test_prompt_length_tier_is_chosen_per_request_as_a_cliff(tmp_path):
 def test_undated_records_are_priced_on_at_and_warned(tmp_path):
     line = {"model": "claude-sonnet-5-5", "usage": {"cache_read_input_tokens": 1_000_000}}
     path = write(tmp_path, [line])
-    assert price_log([path], at="2026-10-01").total.cost == D("0.20")
-    report = price_log([path], at="2026-10-08")
+    assert price_log([path], as_of="2026-10-01").total.cost == D("0.20")
+    report = price_log([path], as_of="2026-10-08")
     assert report.total.cost == D("0.10")
     assert report.undated == 1 and any("no timestamp" in w for w in report.warnings)
 
@@ -442,7 +442,7 @@ def test_grouping_by_model_or_day_gives_the_same_exact_total(raw):
     by_model = price_records(items, by=["model"])
     by_day = price_records(items, by=["day"])
     by_both = price_records(items, by=["model", "day", "usage.service_tier"])
-    per_request = sum((costplan.cost(i, at=i["timestamp"]).total for i in items), D(0))
+    per_request = sum((costplan.cost(i, as_of=i["timestamp"]).total for i in items), D(0))
     assert by_model.problem_count == 0
     assert by_model.total.cost == by_day.total.cost == by_both.total.cost == per_request
     assert sum((g.cost for g in by_day.groups), D(0)) == per_request

@@ -88,9 +88,9 @@ def test_a_period_boundary_never_makes_a_price_vanish():
     for record in PRICED:
         for change in BOOK.change_dates(record)[1:]:
             for day in (change - dt.timedelta(days=1), change):
-                result = costplan.cost({"input_tokens": 1000, "output_tokens": 1000}, record.id, at=day)
+                result = costplan.cost({"input_tokens": 1000, "output_tokens": 1000}, record.id, as_of=day)
                 assert result.total > 0, (record.id, day)
                 checked += 1
         last = BOOK.change_dates(record)[-1]
-        assert costplan.cost({"input_tokens": 1}, record.id, at=last + dt.timedelta(days=3650)).total >= 0
+        assert costplan.cost({"input_tokens": 1}, record.id, as_of=last + dt.timedelta(days=3650)).total >= 0
     assert checked > 20

@@ -29,7 +29,7 @@ from costplan.errors import InputError, StaleTableWarning
     ],
 )
 def test_cost_says_when_the_api_would_have_refused_the_prompt(model, day, refused):
-    result = costplan.cost({"input_tokens": 250_000, "cache_read_input_tokens": 50_000}, model, at=day)
+    result = costplan.cost({"input_tokens": 250_000, "cache_read_input_tokens": 50_000}, model, as_of=day)
     assert any("would have refused" in note for note in result.notes) is refused
 
 
@@ -89,9 +89,9 @@ def test_a_table_far_older_than_the_day_priced_warns_once_and_says_how_to_overla
     compiled = dt.date.fromisoformat(book.version[:10])
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        costplan.cost({"input_tokens": 1}, "claude-sonnet-4-6", at=compiled + dt.timedelta(days=60), pricing=book)
+        costplan.cost({"input_tokens": 1}, "claude-sonnet-4-6", as_of=compiled + dt.timedelta(days=60), pricing=book)
         assert not caught
         for days in (61, 90):
-            costplan.cost({"input_tokens": 1}, "claude-sonnet-4-6", at=compiled + dt.timedelta(days=days), pricing=book)
+            costplan.cost({"input_tokens": 1}, "claude-sonnet-4-6", as_of=compiled + dt.timedelta(days=days), pricing=book)
     stale = [w for w in caught if issubclass(w.category, StaleTableWarning)]
     assert len(stale) == 1 and "--pricing FILE" in str(stale[0].message) and "61 days older" in str(stale[0].message)

@@ -158,7 +158,7 @@ _lines = st.one_of(_records.map(json.dumps), values.map(json.dumps), st.text(max
 def test_any_log_is_priced_or_reported_line_by_line(tmp_path_factory, lines):
     path = tmp_path_factory.mktemp("log") / "log.jsonl"
     path.write_text("\n".join(line.replace("\n", " ") for line in lines) + "\n", encoding="utf-8")
-    report = price_log([path], at="2026-11-01")
+    report = price_log([path], as_of="2026-11-01")
     assert report.total.cost.is_finite() and report.total.cost >= 0
     assert report.problem_count <= len(lines)
 
@@ -200,7 +200,7 @@ def test_a_mutated_price_overlay_loads_or_is_refused(tmp_path_factory, model):
     path.write_text(yaml.safe_dump({"models": [model]}, allow_unicode=True), encoding="utf-8")
     try:
         book = load_pricebook([path], use_env=False)
-        result = costplan.cost({"input_tokens": 1000}, model["id"], at="2026-12-01", pricing=book)
+        result = costplan.cost({"input_tokens": 1000}, model["id"], as_of="2026-12-01", pricing=book)
     except InputError:
         return
     assert result.total.is_finite() and result.total >= 0

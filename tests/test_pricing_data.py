@@ -113,12 +113,12 @@ def _per_mtok(model: str, day: dt.date, cls: str, *, above: int | None, fast: bo
     book = _book()
     if above is None:
         tokens = 100_000 if cls in INPUT_LIKE else 1_000_000
-        result = costplan.cost(_usage(cls, tokens, fast=fast), model, at=day, batch=batch, pricing=book)
+        result = costplan.cost(_usage(cls, tokens, fast=fast), model, as_of=day, batch=batch, pricing=book)
         return result.by_class[cls] * MILLION / tokens, result
     assert above < 1_000_000
     prompt = above + 1 if cls == "output" else 0
     usage = _usage(cls, 1_000_000, prompt_input=prompt, fast=fast)
-    result = costplan.cost(usage, model, at=day, batch=batch, pricing=book)
+    result = costplan.cost(usage, model, as_of=day, batch=batch, pricing=book)
     return result.by_class[cls], result
 
 
@@ -330,7 +330,7 @@ def _price(model, day, cls="input", **kwargs):
     tokens = kwargs.pop("tokens", 1_000_000)
     usage = _usage(cls, tokens, prompt_input=kwargs.pop("prompt_input", 0), fast=kwargs.pop("fast", False))
     usage.update(kwargs.pop("extra", {}))
-    return costplan.cost(usage, model, at=day, pricing=_book(), **kwargs)
+    return costplan.cost(usage, model, as_of=day, pricing=_book(), **kwargs)
 
 
 def test_sonnet_5_stays_at_2_and_10_after_2026_09_01():

@@ -154,8 +154,8 @@ def test_overlay_negotiated_rate_from_a_date_keeps_history(tmp_path):
     )
     book = load_pricebook([path], use_env=False)
     usage = {"input_tokens": 100_000}
-    assert costplan.cost(usage, "claude-sonnet-4-5", at="2025-12-31", pricing=book).total == D("0.3")
-    assert costplan.cost(usage, "claude-sonnet-4-5", at="2026-01-01", pricing=book).total == D("0.1")
+    assert costplan.cost(usage, "claude-sonnet-4-5", as_of="2025-12-31", pricing=book).total == D("0.3")
+    assert costplan.cost(usage, "claude-sonnet-4-5", as_of="2026-01-01", pricing=book).total == D("0.1")
     record = book.resolve("claude-sonnet-4-5")
     assert record.retires is not None  # fields the overlay did not give are kept
 
@@ -173,9 +173,9 @@ def test_overlay_adds_a_model_and_env_var_applies_it(tmp_path, monkeypatch):
     monkeypatch.setenv("COSTPLAN_PRICING", str(path))
     default_pricebook.cache_clear()  # the variable is read once per process, when prices are first needed
     try:
-        assert costplan.cost({"output_tokens": 1_000_000}, "acme", at="2026-06-01").total == D("2")
+        assert costplan.cost({"output_tokens": 1_000_000}, "acme", as_of="2026-06-01").total == D("2")
     finally:
         monkeypatch.delenv("COSTPLAN_PRICING")
         default_pricebook.cache_clear()
     with pytest.raises(costplan.UnknownModelError):
-        costplan.cost({"output_tokens": 1}, "acme", at="2026-06-01")
+        costplan.cost({"output_tokens": 1}, "acme", as_of="2026-06-01")

@@ -45,7 +45,7 @@ HOSTILE = {
 @pytest.mark.parametrize("usage,message", HOSTILE.values(), ids=HOSTILE.keys())
 def test_cost_refuses_usage_that_would_be_under_priced(usage, message):
     with pytest.raises(InputError, match=message):
-        costplan.cost(usage, MODEL, at=DAY)
+        costplan.cost(usage, MODEL, as_of=DAY)
 
 
 @pytest.mark.parametrize("usage,message", HOSTILE.values(), ids=HOSTILE.keys())
@@ -59,7 +59,7 @@ def test_the_log_reports_the_same_usage_as_a_bad_line_and_prices_the_rest(usage,
 
 def test_integral_floats_and_digit_strings_are_whole_numbers_on_both_paths():
     usage = {"input_tokens": 1000.0, "output_tokens": "200"}
-    assert costplan.cost(usage, MODEL, at=DAY).total == Decimal("0.006")  # 1000 x $3 + 200 x $15, per million
+    assert costplan.cost(usage, MODEL, as_of=DAY).total == Decimal("0.006")  # 1000 x $3 + 200 x $15, per million
     for record in ({"model": MODEL, "usage": usage, "timestamp": DAY}, {"model": MODEL, **usage, "timestamp": DAY}):
         report = price_records([record])
         assert report.total.cost == Decimal("0.006") and report.total.requests == 1 and not report.problems
@@ -134,7 +134,7 @@ _usage = st.fixed_dictionaries(
 @given(usage=_usage)
 def test_cost_and_the_log_read_any_usage_alike(usage):
     try:
-        expected = costplan.cost(usage, MODEL, at=DAY).total
+        expected = costplan.cost(usage, MODEL, as_of=DAY).total
     except InputError:
         expected = None
     report = price_records([{"model": MODEL, "usage": usage, "timestamp": DAY}])

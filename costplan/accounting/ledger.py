@@ -2,11 +2,11 @@
 
 Why groups: cost is linear in tokens once the model, the price period (day), the prompt-length tier, batch,
 inference geography and speed are fixed. So the stream keeps only integer token sums per
-(model, day, batch, geo, speed, tier, tag) group and prices each group at the end with one call of
-`costing.price_usage`, which stays the one place for pricing rules. The result equals the sum of
+(model, day, batch, geo, speed, prompt-length segment, tag) group and prices each group at the end through
+its `billing.schedule.RateSchedule`, the one place for pricing rules. The result equals the sum of
 per-request costs exactly (Decimal, no rounding), memory is bounded by the number of groups rather than
 lines, and a million lines take seconds instead of minutes. Tiers are chosen per request (a cliff on the
-whole prompt), so the tier a request falls in is part of its group key.
+whole prompt), so the segment a request falls in is part of its group key.
 
 Lines that cannot be priced (malformed JSON, unknown model, negative tokens, no price on that date) are
 counted with their file and line, never priced at zero; `strict=True` makes the first one fatal.
@@ -28,10 +28,10 @@ from pathlib import Path
 from typing import IO, Any
 
 from costplan.accounting.logformats import NotBilled, find_timestamp, parse_day, records_from, tag_value
-from costplan.billing.catalog import PriceBook, default_pricebook, to_date
-from costplan.billing.costing import TOKEN_CLASSES, applicable_rates, price_usage, tier_thresholds
-from costplan.billing.tables import ModelRecord, Period
-from costplan.billing.usage import MAX_TOKENS, Usage, cache_hit_rate, read_counts
+from costplan.billing.catalog import DateLike, PriceBook, default_pricebook, pricing_date, to_date
+from costplan.billing.schedule import RateSchedule
+from costplan.billing.tables import ModelRecord
+from costplan.billing.usage import TOKEN_CLASSES, cache_hit_rate, read_counts
 from costplan.errors import InputError, UnknownModelError, UnpricedModelError
 from costplan.jsonfile import loads
 from costplan.render.values import money
@@ -188,22 +188,6 @@ class UsageReport:
         }
 
 
-@dataclass
-class _Target:
-    """What the hot loop needs to know about a model name on a day, resolved once per (name, day)."""
-
-    record: ModelRecord
-    period: Period
-    std_tiers: tuple[int, ...]
-    fast_tiers: tuple[int, ...] | None
-    window: int  # the largest prompt the API accepted that day (a huge number where none is published)
-
-    def thresholds(self, fast: bool) -> tuple[int, ...]:
-        if fast and self.fast_tiers is not None:
-            return self.fast_tiers
-        return self.std_tiers
-
-
 class Ledger:
     """Streams records in, keeps integer sums per price group, prices the groups at the end.
 
@@ -214,7 +198,7 @@ class Ledger:
         self,
         *,
         by: Sequence[str] = ("model",),
-        at: dt.date | dt.datetime | str | None = None,
+        as_of: DateLike = None,
         pricing: PriceBook | None = None,
         strict: bool = False,
         max_listed: int = MAX_LISTED_PROBLEMS,
@@ -222,12 +206,11 @@ class Ledger:
         self.book = pricing or default_pricebook()
         self.by = tuple(by) or ("model",)
         self.tag_paths = tuple(tuple(b.split(".")) for b in self.by if b not in ("model", "day"))
-        self.default_day = to_date(at)
+        self.default_day = to_date(as_of)
         self.strict = strict
         self.max_listed = max_listed
         self.groups: dict[tuple[Any, ...], list[Any]] = {}
-        self.targets: dict[tuple[str, dt.date], _Target | InputError] = {}
-        self.fee_days: dict[dt.date, bool] = {}
+        self.targets: dict[tuple[str, dt.date], ModelRecord | InputError] = {}
         self.day_prefix: dict[str, dt.date] = {}
         self.problems: list[Problem] = []
         self.problem_counts: dict[str, int] = {}
@@ -252,28 +235,14 @@ class Ledger:
 
     # ---- resolution, cached per (model name, day) -------------------------------------------------------
 
-    def _target(self, model: str, day: dt.date) -> _Target | InputError:
+    def _target(self, model: str, day: dt.date) -> ModelRecord | InputError:
+        """The model a name means on a day, or why it cannot be priced then; once per (name, day)."""
         try:
             record = self.book.resolve(model, day)
-            period = self.book.period(record, day)
+            self.book.period(record, day)  # a model with no price that day is reported here, once
         except InputError as exc:
             return exc
-        fast = period.fast
-        target = _Target(
-            record=record,
-            period=period,
-            std_tiers=tier_thresholds(period, None),
-            fast_tiers=tier_thresholds(period, "fast") if fast is not None else None,
-            window=record.context_window_on(day) or MAX_TOKENS,
-        )
-        return target
-
-    def _has_fee(self, day: dt.date) -> bool:
-        found = self.fee_days.get(day)
-        if found is None:
-            fee = self.book.fees(day)
-            found = self.fee_days[day] = fee is not None and fee.web_search_per_1000 is not None
-        return found
+        return record
 
     # ---- the hot path -------------------------------------------------------------------------------------
 
@@ -308,44 +277,26 @@ class Ledger:
             kind = "unknown_model" if isinstance(target, UnknownModelError) else "unpriced"
             self.problem(file, line, kind, target.message if kind == "unpriced" else str(target))
             return
-        fast = speed == "fast"
         inp, out, w5, w1, read = tokens
         prompt = inp + w5 + w1 + read
-        if requests and prompt > target.window:
-            name = target.record.id
-            self.over_window[name] = self.over_window.get(name, 0) + 1
-        tier = -1
-        thresholds = target.thresholds(fast)
-        if thresholds:
-            if requests:
-                for index, above in enumerate(thresholds):
-                    if prompt > above:
-                        tier = index
-            else:
-                tier = self._report_tier(target, thresholds, tier_hint)
-        try:  # the pricing rules themselves (speed, batch, fast mode, missing prices) live in costing alone
-            _, rates = applicable_rates(
-                self.book,
-                target.record,
-                day,
-                speed=speed,
-                batch=batch,
-                geo=geo,
-                prompt=thresholds[tier] + 1 if tier >= 0 else 0,
-            )
+        try:  # the pricing rules themselves (speed, batch, fast mode, missing prices) live in billing alone
+            schedule = self.book.schedule(target, day, speed=speed, batch=batch, geo=geo)
         except InputError as exc:
             self.problem(file, line, "unpriced" if isinstance(exc, UnpricedModelError) else "bad_usage", str(exc))
             return
-        for index in rates.unpriced:
+        if requests and schedule.window is not None and prompt > schedule.window:
+            self.over_window[target.id] = self.over_window.get(target.id, 0) + 1
+        segment = schedule.segment(prompt) if requests else self._report_segment(schedule, tier_hint)
+        for index in schedule.segments[segment].unpriced:
             if tokens[index]:
                 name = TOKEN_CLASSES[index]
-                self.problem(file, line, "unpriced", f"{target.record.id} has no `{name}` price (no prompt caching)")
+                self.problem(file, line, "unpriced", f"{target.id} has no `{name}` price (no prompt caching)")
                 return
-        if web_search and not self._has_fee(day):
+        if web_search and schedule.web_search_fee is None:
             self.problem(file, line, "unpriced", f"no web search price on {day.isoformat()}")
             return
         tag = tuple(tag_value(source, path) for path in self.tag_paths) if self.tag_paths else ()
-        key = (model, day, batch, geo, speed, tier, tag)
+        key = (model, day, batch, geo, speed, segment, tag)
         acc = self.groups.get(key)
         if acc is None:
             acc = self.groups[key] = [0, 0, 0, 0, 0, 0, 0, 0, file, line]
@@ -358,20 +309,24 @@ class Ledger:
         acc[_READ] += read
         acc[_WS] += web_search
 
-    def _report_tier(self, target: _Target, thresholds: tuple[int, ...], hint: str | None) -> int:
-        """Tier of a usage-report row, which aggregates many requests and says only its context window.
+    def _report_segment(self, schedule: RateSchedule, hint: str | None) -> int:
+        """Prompt-length segment of a usage-report row, which aggregates many requests and gives only its
+        context window.
 
         `200k-1M` places the row above a 200,000-token threshold and `0-200k` below every threshold of
         200,000 or more; any other case cannot be known from the report, so the row is priced at base
         prices (a lower bound) and a warning says so.
         """
+        thresholds = schedule.thresholds
+        if not thresholds:
+            return 0
         if hint == "200k-1M" and 200_000 in thresholds:
-            return thresholds.index(200_000)
+            return schedule.segment(200_001)
         if hint == "0-200k" and min(thresholds) >= 200_000:
-            return -1
-        name = target.record.id
+            return 0
+        name = schedule.record.id
         self.ambiguous_tier_rows[name] = self.ambiguous_tier_rows.get(name, 0) + 1
-        return -1
+        return 0
 
     def add_record_obj(self, obj: Any, file: str, line: int) -> None:
         """The general path: any accepted shape, through `logformats.records_from`."""
@@ -486,31 +441,29 @@ class Ledger:
     # ---- pricing the groups -------------------------------------------------------------------------------
 
     def finish(self) -> UsageReport:
-        """Price every group once through `price_usage` and roll the groups up as asked."""
+        """Price every group once through its rate schedule and roll the groups up as asked."""
         out: dict[tuple[str, ...], GroupTotal] = {}
         models: dict[str, GroupTotal] = {}
         total = GroupTotal(key=())
         warnings: set[str] = set()
-        for (model, day, batch, geo, speed, tier, tag), acc in self.groups.items():
+        for (model, day, batch, geo, speed, segment, tag), acc in self.groups.items():
             target = self.targets.get((model, day))
             if target is None:  # a group a worker found: resolve here, where the pricing happens
                 target = self.targets[(model, day)] = self._target(model, day)
-            assert isinstance(target, _Target)
-            record = target.record
-            thresholds = target.thresholds(speed == "fast")
-            summed = Usage(acc[_IN], acc[_OUT], acc[_W5], acc[_W1], acc[_READ], acc[_WS], 0, None, geo, speed)
-            # every request of the group is in the same tier: price the sums once, tier chosen for one of them
-            priced = price_usage(
-                summed, record, day, batch=batch, book=self.book, tier_prompt=thresholds[tier] + 1 if tier >= 0 else 0
-            )
-            warnings.update(priced.notes)
+            assert isinstance(target, ModelRecord)
+            record = target
+            schedule = self.book.schedule(record, day, speed=speed, batch=batch, geo=geo)
+            counts = (acc[_IN], acc[_OUT], acc[_W5], acc[_W1], acc[_READ])
+            # every request of the group is in the same segment: cost is linear in tokens, so price the sums once
+            priced = schedule.price(counts, segment, acc[_WS])
+            warnings.update(schedule.notes)
             group = GroupTotal(key=())
             group.records = acc[_RECORDS]
             group.requests = acc[_REQUESTS]
             group.batch_requests = acc[_REQUESTS] if batch else 0
             group.web_search_requests = acc[_WS]
-            group.tokens.update(priced.tokens)
-            group.cost_by_class.update(priced.by_class)
+            group.tokens.update(zip(TOKEN_CLASSES, counts))
+            group.cost_by_class.update(zip(TOKEN_CLASSES, priced.amounts))
             group.fees.update(priced.fees)
             key = tuple(
                 record.id if part == "model" else day.isoformat() if part == "day" else tag[self._tag_index(part)]
@@ -684,7 +637,7 @@ class Ledger:
         import traceback
 
         ledger = Ledger(
-            by=self.by, at=self.default_day, pricing=self.book, strict=self.strict, max_listed=self.max_listed
+            by=self.by, as_of=self.default_day, pricing=self.book, strict=self.strict, max_listed=self.max_listed
         )
         try:
             with open(path, "rb") as handle:
@@ -789,18 +742,20 @@ def price_log(
     paths: Sequence[str | Path],
     *,
     by: Sequence[str] = ("model",),
-    at: dt.date | dt.datetime | str | None = None,
+    as_of: DateLike = None,
     pricing: PriceBook | None = None,
     strict: bool = False,
+    at: DateLike = None,
     progress: Progress | None = None,
 ) -> UsageReport:
     """Exact cost of recorded usage in JSON Lines files (or `-` for stdin), grouped by `by`.
 
     `by` names group keys: `model` (the canonical id), `day` (UTC), or a dotted path into each record
-    (`metadata.user_id`, `tag`, `custom_id`, `workspace_id`). `at` prices records without a timestamp
+    (`metadata.user_id`, `tag`, `custom_id`, `workspace_id`). `as_of` prices records without a timestamp
     (default today). Unpriceable lines land in `report.problems`; `strict=True` raises on the first.
     """
-    ledger = Ledger(by=by, at=at, pricing=pricing, strict=strict)
+    as_of = pricing_date(as_of, at, where="price_log")
+    ledger = Ledger(by=by, as_of=as_of, pricing=pricing, strict=strict)
     for path in paths:
         ledger.add_path(str(path), progress)
     return ledger.finish()
@@ -810,12 +765,14 @@ def price_records(
     records: Iterable[Any],
     *,
     by: Sequence[str] = ("model",),
-    at: dt.date | dt.datetime | str | None = None,
+    as_of: DateLike = None,
     pricing: PriceBook | None = None,
     strict: bool = False,
+    at: DateLike = None,
     name: str = "<records>",
 ) -> UsageReport:
     """Like `price_log`, for records already in memory (dicts in any accepted shape)."""
-    ledger = Ledger(by=by, at=at, pricing=pricing, strict=strict)
+    as_of = pricing_date(as_of, at, where="price_records")
+    ledger = Ledger(by=by, as_of=as_of, pricing=pricing, strict=strict)
     ledger.add_lines((json.dumps(r, default=str) for r in records), name)
     return ledger.finish()

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from costplan.billing.schedule import RateSchedule, build_schedule
 from costplan.billing.tables import (
     FeePeriod,
     ModelRecord,
@@ -136,6 +137,37 @@ class PriceBook:
             )
         return record.periods[index]
 
+    def schedule(
+        self,
+        record: ModelRecord,
+        day: dt.date,
+        *,
+        speed: str | None = None,
+        batch: bool = False,
+        geo: str | None = None,
+    ) -> RateSchedule:
+        """The rate schedule of this kind of request on `day`, built once per book and reused.
+
+        Everything about a request's price except its token counts is fixed by (model, day, speed, batch,
+        geo), so this is the price hot path's only lookup.
+        """
+        key = (record.id, day, speed, batch, geo)
+        found = self.cache.get(key)
+        if found is None:
+            self.warn_if_stale(day)
+            fee = self.fees(day)
+            found = self.cache[key] = build_schedule(
+                record,
+                self.period(record, day),
+                day,
+                speed=speed,
+                batch=batch,
+                geo=geo,
+                web_search_per_1000=fee.web_search_per_1000 if fee else None,
+                version=self.version,
+            )
+        return found
+
     def fees(self, at: dt.date) -> FeePeriod | None:
         days = [f.since for f in self.table.fees]
         index = bisect.bisect_right(days, at) - 1
@@ -201,10 +233,27 @@ def default_pricebook() -> PriceBook:
     return _load(tuple(str(p) for p in overlay_paths()) if os.environ.get("COSTPLAN_PRICING") else ())
 
 
+DateLike = dt.date | dt.datetime | str | None
+
+
+def pricing_date(as_of: DateLike, at: DateLike, *, where: str) -> DateLike:
+    """`as_of`, or `at` (its older name, still accepted with a DeprecationWarning) when only that is given."""
+    if at is None:
+        return as_of
+    if as_of is not None:
+        raise InputError(f"{where}: give the pricing date once", fix="use as_of=... (at= is its older name)")
+    warnings.warn(f"{where}(at=...) is now {where}(as_of=...)", DeprecationWarning, stacklevel=3)
+    return at
+
+
 def to_date(at: dt.date | dt.datetime | str | None) -> dt.date:
     """A UTC calendar date from a date, a datetime (aware ones are converted to UTC) or an ISO string."""
+    if type(at) is dt.date:
+        return at
     if at is None:
         return dt.datetime.now(dt.timezone.utc).date()
+    if isinstance(at, dt.datetime) and at.tzinfo is dt.timezone.utc:
+        return at.date()
     if isinstance(at, dt.datetime):
         if at.tzinfo is not None:
             at = at.astimezone(dt.timezone.utc)

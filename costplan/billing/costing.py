@@ -1,9 +1,10 @@
-"""Exact cost of one request's usage.
+"""Exact cost of one request's usage: read the usage, find its rate schedule, price the counts.
 
 cost = sum over token classes of tokens x price (USD/MTok) / 1e6, with the prices of the period in force
 that day, the prompt-length tier chosen by the whole prompt, fast-mode prices where `speed` is fast, then
 the batch and regional (`inference_geo`) factors on every class; server-tool fees are added undiscounted.
-All arithmetic is `Decimal`, so the total is exact; rounding is only for display.
+The rules live in `billing.usage` (reading) and `billing.schedule` (prices); this module joins them.
+All arithmetic is exact (integers or `Decimal`); rounding is only for display.
 """
 
 from __future__ import annotations
@@ -13,41 +14,22 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from costplan.billing.catalog import PriceBook, default_pricebook, to_date
-from costplan.billing.tables import ModelRecord, Period, PriceSet, Tier
-from costplan.billing.usage import Usage, parse_usage, read_usage
-from costplan.errors import FastModeRejected, InputError, UnpricedModelError
+from costplan.billing.catalog import PriceBook, default_pricebook, pricing_date, to_date
+from costplan.billing.schedule import Rates, RateSchedule, amounts
+from costplan.billing.tables import ModelRecord
+from costplan.billing.usage import TOKEN_CLASSES, Usage, read_counts, read_usage
+from costplan.errors import InputError
 from costplan.render.values import money
 
-MILLION = Decimal(1_000_000)
-THOUSAND = Decimal(1000)
-ONE = Decimal(1)
-ZERO = Decimal(0)
-TOKEN_CLASSES = ("input", "output", "cache_write_5m", "cache_write_1h", "cache_read")
-
-
-@dataclass(frozen=True, slots=True)
-class Rates:
-    """The prices one kind of request pays in one period: per token (exact), per MTok (for people)."""
-
-    per_token: tuple[Decimal, ...]
-    pico: tuple[int, ...] | None  # per token in 1e-12 USD when every rate is a whole number of those
-    unpriced: tuple[int, ...]  # indexes of token classes this model has no price for (no caching)
-    per_mtok: tuple[Decimal, ...]
-    tier_above: int | None
-    multiplier: Decimal
-    speed: str
-    confidence: str
-    notes: tuple[str, ...]
+__all__ = ["TOKEN_CLASSES", "Cost", "cost", "price_usage", "refused_prompt", "resolve_model"]
 
 
 @dataclass(slots=True)
 class Cost:
     """What one usage cost, and every choice that went into it.
 
-    Amounts are kept as tuples in `TOKEN_CLASSES` order and shown as dicts on demand, because millions of
-    these are made when a log is priced and most are only summed (for the same reason it is not frozen:
-    treat it as a value).
+    Amounts are kept as tuples in `TOKEN_CLASSES` order and shown as dicts on demand, because many of these
+    are made in a loop and most are only summed (for the same reason it is not frozen: treat it as a value).
     """
 
     total: Decimal
@@ -55,13 +37,32 @@ class Cost:
     counts: tuple[int, ...]
     applied: Rates
     fees: dict[str, Decimal]
-    model: str
-    date: dt.date
-    period_since: dt.date
-    batch: bool
-    inference_geo: str | None
-    pricing_version: str
+    schedule: RateSchedule
     notes: tuple[str, ...] = ()
+
+    @property
+    def model(self) -> str:
+        return self.schedule.record.id
+
+    @property
+    def date(self) -> dt.date:
+        return self.schedule.day
+
+    @property
+    def period_since(self) -> dt.date:
+        return self.schedule.period.since
+
+    @property
+    def batch(self) -> bool:
+        return self.schedule.batch
+
+    @property
+    def inference_geo(self) -> str | None:
+        return self.schedule.geo
+
+    @property
+    def pricing_version(self) -> str:
+        return self.schedule.version
 
     @property
     def unit_rates(self) -> tuple[Decimal, ...]:
@@ -69,17 +70,17 @@ class Cost:
 
     @property
     def tier_above(self) -> int | None:
-        """The prompt-length threshold of the tier applied, or None for the base prices."""
+        """The threshold of the prompt-length tier applied, or None for the base prices."""
         return self.applied.tier_above
 
     @property
     def speed(self) -> str:
-        return self.applied.speed
+        return self.schedule.speed
 
     @property
     def multiplier(self) -> Decimal:
         """Batch and regional factors applied to every class."""
-        return self.applied.multiplier
+        return self.schedule.multiplier
 
     @property
     def confidence(self) -> str:
@@ -89,9 +90,7 @@ class Cost:
     @property
     def amounts(self) -> tuple[Decimal, ...]:
         """USD per token class, in `TOKEN_CLASSES` order."""
-        if self.parts and type(self.parts[0]) is int:
-            return tuple(Decimal(p).scaleb(-12) for p in self.parts)
-        return self.parts  # type: ignore[return-value]
+        return amounts(self.parts)
 
     @property
     def by_class(self) -> dict[str, Decimal]:
@@ -109,7 +108,7 @@ class Cost:
 
     @property
     def tier(self) -> str:
-        """The price tier applied, in words: `base` or `prompt > N`."""
+        """The prompt-length tier applied, in words: `base` or `prompt > N`."""
         return "base" if self.tier_above is None else f"prompt > {self.tier_above:,}"
 
     def to_dict(self) -> dict[str, Any]:
@@ -134,125 +133,11 @@ class Cost:
         }
 
 
-def choose_tier(tiers: tuple[Tier, ...], prompt_tokens: int) -> Tier | None:
-    """The highest tier whose threshold the prompt strictly exceeds."""
-    chosen = None
-    for tier in tiers:
-        if prompt_tokens > tier.above:
-            chosen = tier
-    return chosen
-
-
-TRUST_ORDER = ("uncertain", "third-party-single", "third-party-consistent", "official-derived", "official")
-
-
-def weakest(*levels: str) -> str:
-    """The least trusted of several confidence levels: a price is only as sure as its weakest part."""
-    return min(levels, key=TRUST_ORDER.index)
-
-
-def tier_thresholds(period: Period, speed: str | None) -> tuple[int, ...]:
-    """The prompt-length thresholds (ascending) that apply to requests of this speed in this period."""
-    tiers = period.fast.tiers if speed == "fast" and period.fast is not None else period.tiers
-    return tuple(t.above for t in tiers)
-
-
-def schedule(
-    record: ModelRecord, period: Period, *, speed: str | None, batch: bool, geo: str | None
-) -> tuple[tuple[int, Rates], ...]:
-    """(threshold, rates) from the highest prompt-length tier down to the base prices (threshold -1).
-
-    Everything about a request's price except its prompt length is fixed by (period, speed, batch, geo),
-    so this is computed once per such combination and reused for every request that shares it.
-    """
-    notes: list[str] = []
-    speed = speed or "standard"
-    prices, tiers, confidence = period.prices, period.tiers, period.confidence
-    if speed == "fast":
-        if batch:
-            raise InputError("fast mode cannot be combined with batch", fix="price it as batch or as fast, not both")
-        if period.fast is not None:
-            prices, tiers, confidence = period.fast.prices, period.fast.tiers, period.fast.confidence
-        elif period.fast_rejected:
-            raise FastModeRejected(period.fast_rejected, fix="send (and price) the request at standard speed")
-        elif period.fast_unpriced_reason:
-            raise UnpricedModelError(
-                f"no fast-mode price for {record.id}: {period.fast_unpriced_reason}",
-                fix="add one in a pricing overlay (pricing/README.md), or price the request at standard speed",
-            )
-        else:
-            notes.append(f"no fast-mode price for {record.id} on this date; billed at standard prices")
-            speed = "standard"
-    elif speed != "standard":
-        raise InputError(f"unknown speed `{speed}`", fix="use standard or fast")
-    multiplier = ONE
-    if batch:
-        if period.batch_multiplier is None:
-            raise UnpricedModelError(f"{record.id} had no batch price on this date", fix="price it without batch")
-        multiplier *= period.batch_multiplier
-    if geo and geo != "global":
-        factor = period.geo_multipliers.get(geo)
-        if factor is None:
-            notes.append(f"inference_geo `{geo}` has no surcharge for {record.id}; billed at 1x")
-        else:
-            multiplier *= factor
-
-    def rates(price_set: PriceSet, above: int | None, trust: str) -> Rates:
-        given = [getattr(price_set, name) for name in TOKEN_CLASSES]
-        per_mtok = [ZERO if r is None else r * multiplier for r in given]
-        scaled = [r * MILLION for r in per_mtok]
-        whole = all(x == x.to_integral_value() for x in scaled)
-        return Rates(
-            per_token=tuple(r / MILLION for r in per_mtok),
-            pico=tuple(int(x) for x in scaled) if whole else None,
-            unpriced=tuple(i for i, r in enumerate(given) if r is None),
-            per_mtok=tuple(per_mtok),
-            tier_above=above,
-            multiplier=multiplier,
-            speed=speed,
-            confidence=trust,
-            notes=tuple(notes),
-        )
-
-    steps = [(t.above, rates(t.prices, t.above, weakest(confidence, t.confidence))) for t in tiers]
-    steps.reverse()
-    steps.append((-1, rates(prices, None, confidence)))
-    return tuple(steps)
-
-
-def _steps(
-    book: PriceBook, record: ModelRecord, day: dt.date, speed: str | None, batch: bool, geo: str | None
-) -> tuple[Period, tuple[tuple[int, Rates], ...]]:
-    """The period in force and its rate schedule for this kind of request, memoised per book."""
-    key = (record.id, day, speed, batch, geo)
-    found = book.cache.get(key)
-    if found is None:
-        book.warn_if_stale(day)
-        period = book.period(record, day)
-        found = book.cache[key] = (period, schedule(record, period, speed=speed, batch=batch, geo=geo))
-    return found
-
-
-def _pick(steps: tuple[tuple[int, Rates], ...], prompt: int) -> Rates:
-    for above, rates in steps:
-        if prompt > above:
-            return rates
-    return steps[-1][1]
-
-
-def applicable_rates(
-    book: PriceBook,
-    record: ModelRecord,
-    day: dt.date,
-    *,
-    speed: str | None = None,
-    batch: bool = False,
-    geo: str | None = None,
-    prompt: int = 0,
-) -> tuple[Period, Rates]:
-    """The period in force and the rates a request of this kind and prompt length pays."""
-    period, steps = _steps(book, record, day, speed, batch, geo)
-    return period, _pick(steps, prompt)
+def _priced(
+    schedule: RateSchedule, counts: tuple[int, ...], segment: int, searches: int, notes: tuple[str, ...]
+) -> Cost:
+    priced = schedule.price(counts, segment, searches)
+    return Cost(priced.total, priced.parts, counts, schedule.segments[segment], priced.fees, schedule, notes)
 
 
 def price_usage(
@@ -271,105 +156,66 @@ def price_usage(
     in tokens within a tier, so this prices a group exactly in one call.
     """
     is_batch = usage.service_tier == "batch" if batch is None else bool(batch)
-    if tier_prompt is None:
-        tier_prompt = usage.input_tokens + usage.cache_write_5m + usage.cache_write_1h + usage.cache_read
-    period, steps = _steps(book, record, day, usage.speed, is_batch, usage.inference_geo)
-    rates = _pick(steps, tier_prompt)
+    schedule = book.schedule(record, day, speed=usage.speed, batch=is_batch, geo=usage.inference_geo)
     counts = (usage.input_tokens, usage.output_tokens, usage.cache_write_5m, usage.cache_write_1h, usage.cache_read)
-    for index in rates.unpriced:
-        if counts[index]:
-            raise InputError(
-                f"{record.id} has no `{TOKEN_CLASSES[index]}` price on {day.isoformat()} (no prompt caching then)",
-                fix="check the model and date, or remove the cache tokens",
-            )
-    pico = rates.pico
-    parts: tuple[int, ...] | tuple[Decimal, ...]
-    if pico is not None:  # integer arithmetic: exact, and several times faster than Decimal
-        parts = (
-            counts[0] * pico[0],
-            counts[1] * pico[1],
-            counts[2] * pico[2],
-            counts[3] * pico[3],
-            counts[4] * pico[4],
-        )
-        total = Decimal(parts[0] + parts[1] + parts[2] + parts[3] + parts[4]).scaleb(-12)
-    else:
-        parts = tuple([c * r for c, r in zip(counts, rates.per_token)])
-        total = parts[0] + parts[1] + parts[2] + parts[3] + parts[4]
-    notes = rates.notes
-    if record.retires is not None and day >= record.retires:
-        notes += (f"{record.id} retired on {record.retires.isoformat()}; priced at its last published rates",)
-    fees: dict[str, Decimal] = {}
-    if usage.web_search_requests:
-        fee = book.fees(day)
-        per_1000 = fee.web_search_per_1000 if fee else None
-        if per_1000 is None:
-            raise InputError(f"no web search price on {day.isoformat()}", fix="check the date")
-        fees["web_search"] = usage.web_search_requests * per_1000 / THOUSAND
-        total += fees["web_search"]
-    return Cost(
-        total,
-        parts,
-        counts,
-        rates,
-        fees,
-        record.id,
-        day,
-        period.since,
-        is_batch,
-        usage.inference_geo,
-        book.version,
-        notes,
-    )
+    segment = schedule.segment(usage.prompt_tokens if tier_prompt is None else tier_prompt)
+    return _priced(schedule, counts, segment, usage.web_search_requests, schedule.notes)
 
 
 def cost(
     usage: Any,
     model: str | None = None,
     *,
-    at: dt.date | dt.datetime | str | None = None,
+    as_of: dt.date | dt.datetime | str | None = None,
     batch: bool | None = None,
     pricing: PriceBook | None = None,
+    at: dt.date | dt.datetime | str | None = None,
 ) -> Cost:
     """Exact cost of one request.
 
     `usage` is an `anthropic.types.Usage`, a whole Messages response (its `model` is used when `model` is
-    not given), a batch result line, a dict in the API's JSON shape, or a `costplan.Usage`. `at` picks the
-    price period (default: today, UTC). `batch=None` follows `service_tier`.
+    not given), a batch result line, a dict in the API's JSON shape, or a `costplan.Usage`. `as_of` picks the
+    price period (default: today, UTC; `at` is its older name). `batch=None` follows `service_tier`.
     """
     book = pricing or default_pricebook()
+    as_of = pricing_date(as_of, at, where="cost")
     if type(usage) is dict and "usage" not in usage and "result" not in usage:  # the common case, fast
-        named, parsed = usage.get("model"), parse_usage(usage)
+        named = usage.get("model")
+        inp, out, w5, w1, read, searches, _, tier, geo, speed = read_counts(usage)
     else:
         named, parsed = read_usage(usage)
+        inp, out, w5 = parsed.input_tokens, parsed.output_tokens, parsed.cache_write_5m
+        w1, read, searches = parsed.cache_write_1h, parsed.cache_read, parsed.web_search_requests
+        tier, geo, speed = parsed.service_tier, parsed.inference_geo, parsed.speed
     name = model or named
     if not name:
         raise InputError("no model given and none in the usage", fix='pass model="claude-..."')
-    day = to_date(at)
+    day = to_date(as_of)
     record = book.resolve(name, day)
-    result = price_usage(parsed, record, day, batch=batch, book=book)
-    refused = refused_prompt(record, day, parsed.prompt_tokens)
-    if refused:
-        result.notes += (refused,)
-    return result
+    is_batch = tier == "batch" if batch is None else bool(batch)
+    schedule = book.schedule(record, day, speed=speed, batch=is_batch, geo=geo)
+    prompt = inp + w5 + w1 + read
+    counts = (inp, out, w5, w1, read)
+    segment = schedule.segment(prompt)
+    priced = schedule.price(counts, segment, searches)
+    notes = schedule.notes
+    if schedule.window is not None and prompt > schedule.window:
+        notes += (refused_prompt(schedule, prompt),)
+    return Cost(priced.total, priced.parts, counts, schedule.segments[segment], priced.fees, schedule, notes)
 
 
-def refused_prompt(record: ModelRecord, day: dt.date, prompt: int) -> str | None:
-    """Why the API would have refused a request with a `prompt`-token prompt on `day`, or None.
-
-    A prompt larger than the context window in force that day (the standard one, or a beta window while it
-    ran) is rejected before anything is billed; pricing it anyway must say so.
-    """
-    window = record.context_window_on(day)
-    if window is None or prompt <= window:
-        return None
+def refused_prompt(schedule: RateSchedule, prompt: int) -> str:
+    """Why the API would have refused a request with a `prompt`-token prompt: larger than the context window
+    in force that day (the standard one, or a beta window while it ran). Pricing it anyway must say so."""
     return (
-        f"the prompt of {prompt:,} tokens exceeds the {window:,}-token context window of {record.id} on "
-        f"{day.isoformat()}: the API would have refused this request"
+        f"the prompt of {prompt:,} tokens exceeds the {schedule.window:,}-token context window of "
+        f"{schedule.record.id} on {schedule.day.isoformat()}: the API would have refused this request"
     )
 
 
-def resolve_model(name: str, at: dt.date | dt.datetime | str | None = None, *, pricing: PriceBook | None = None):
+def resolve_model(
+    name: str, as_of: dt.date | dt.datetime | str | None = None, *, pricing: PriceBook | None = None
+) -> ModelRecord:
     """The model record for an API id, dated id, alias, `-latest` form, or Bedrock/Vertex/OpenRouter id."""
     book = pricing or default_pricebook()
-    return book.resolve(name, to_date(at) if at is not None else None)
+    return book.resolve(name, to_date(as_of) if as_of is not None else None)

@@ -23,8 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from costplan.billing.catalog import PriceBook
-from costplan.billing.costing import weakest
-from costplan.billing.tables import PRICE_FIELDS, ModelRecord, Period, PriceSet, Tier
+from costplan.billing.tables import PRICE_FIELDS, ModelRecord, Period
 from costplan.errors import InputError
 
 FORMATS = ("csv", "jsonl", "sql")
@@ -52,46 +51,62 @@ class PriceRow:
     note: str | None
 
 
-def _tiers_of(prices: PriceSet, tiers: Sequence[Tier]) -> Iterator[tuple[int | None, int | None, PriceSet, str | None]]:
-    thresholds = [t.above for t in tiers]
-    yield None, thresholds[0] if thresholds else None, prices, None
-    for index, tier in enumerate(tiers):
-        upto = thresholds[index + 1] if index + 1 < len(thresholds) else None
-        yield tier.above, upto, tier.prices, tier.confidence
-
-
 def _rows_of(book: PriceBook, record: ModelRecord) -> Iterator[PriceRow]:
+    """The rate schedules of one model, period by period, standard and fast, one row per segment.
+
+    Rows are the unmultiplied schedules (no batch, no region): the query applies those factors itself, from
+    `batch_multiplier` and `costplan_geo_multipliers`. Where fast mode is refused (its price unknown, or the
+    API rejects it) a fast row with no prices leaves such requests unpriced; where there is none at all,
+    fast requests take the standard rows, as the API bills them.
+    """
     sources = book.table.sources
     periods: Sequence[Period] = record.periods
     for index, period in enumerate(periods):
         until = periods[index + 1].since.isoformat() if index + 1 < len(periods) else None
-        variants: list[tuple[str, PriceSet, Sequence[Tier], str, str | None]] = [
-            ("standard", period.prices, period.tiers, period.confidence, period.note)
-        ]
-        if period.fast is not None:
-            fast = period.fast
-            variants.append(("fast", fast.prices, fast.tiers, weakest(period.confidence, fast.confidence), fast.note))
-        refused = period.fast_unpriced_reason or period.fast_rejected
-        if period.fast is None and refused:  # price unknown, or the API rejects fast: a row that prices nothing
-            variants.append(("fast", PriceSet.model_construct(input=None, output=None), (), "uncertain", refused))
-        for speed, base, tiers, confidence, note in variants:
-            for above, upto, prices, tier_confidence in _tiers_of(base, tiers):
-                trust = confidence if tier_confidence is None else weakest(confidence, tier_confidence)
+        urls = " ".join(sources[s].url or "" for s in period.sources if s in sources and sources[s].url)
+        common = {
+            "model_id": record.id,
+            "model_name": record.name,
+            "aliases": " ".join(record.aliases),
+            "since": period.since.isoformat(),
+            "until": until,
+            "geo": dict(period.geo_multipliers),
+            "sources": " ".join(period.sources),
+            "source_urls": urls,
+        }
+        for speed in ("standard", "fast"):
+            batch = period.batch_multiplier if speed == "standard" else None
+            try:
+                schedule = book.schedule(record, period.since, speed=speed)
+            except InputError as refused:  # fast mode the API rejects, or whose price is unknown
+                nothing = dict.fromkeys(PRICE_FIELDS)
                 yield PriceRow(
-                    model_id=record.id,
-                    model_name=record.name,
-                    aliases=" ".join(record.aliases),
-                    since=period.since.isoformat(),
-                    until=until,
+                    **common,
+                    speed=speed,
+                    tier_above=None,
+                    tier_upto=None,
+                    prices=nothing,
+                    batch_multiplier=batch,
+                    confidence="uncertain",
+                    note=refused.message,
+                )
+                continue
+            if schedule.speed != speed:
+                continue  # no fast prices that day: fast requests are billed at the standard rows
+            note = period.note if speed == "standard" else period.fast.note if period.fast else None
+            bounds = (None, *schedule.thresholds)
+            for above, upto, rates in zip(bounds, (*schedule.thresholds, None), schedule.segments):
+                prices = {
+                    name: None if i in rates.unpriced else rates.per_mtok[i] for i, name in enumerate(PRICE_FIELDS)
+                }
+                yield PriceRow(
+                    **common,
                     speed=speed,
                     tier_above=above,
                     tier_upto=upto,
-                    prices={name: getattr(prices, name) for name in PRICE_FIELDS},
-                    batch_multiplier=period.batch_multiplier if speed == "standard" else None,
-                    geo=dict(period.geo_multipliers),
-                    confidence=trust,
-                    sources=" ".join(period.sources),
-                    source_urls=" ".join(sources[s].url for s in period.sources if s in sources and sources[s].url),
+                    prices=prices,
+                    batch_multiplier=batch,
+                    confidence=rates.confidence,
                     note=note,
                 )
 

@@ -45,6 +45,8 @@ class Usage:
         return self.cache_write_5m + self.cache_write_1h
 
 
+TOKEN_CLASSES = ("input", "output", "cache_write_5m", "cache_write_1h", "cache_read")
+CACHE_WRITE_CLASS = {"5m": "cache_write_5m", "1h": "cache_write_1h"}  # the class a write of each TTL bills as
 MAX_TOKENS = 10**15  # more than any request, or any organisation's day, could carry: a unit mix-up, not usage
 SERVICE_TIERS = frozenset({"standard", "priority", "batch"})
 SPEEDS = frozenset({"standard", "fast"})
@@ -141,9 +143,8 @@ def read_counts(data: Mapping[str, Any]) -> Counts:
         get("cache_read_input_tokens"),
     )
     split, tools = get("cache_creation"), get("server_tool_use")
-    extra = data.keys() - USAGE_FIELDS
-    if extra:
-        for key in extra:
+    if not USAGE_FIELDS.issuperset(data):
+        for key in data.keys() - USAGE_FIELDS:
             typo = _typo_of(key) if isinstance(key, str) else None
             if typo is not None:
                 raise InputError(f"unknown usage field `{key}`", fix=f"did you mean {typo}?")

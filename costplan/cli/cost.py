@@ -121,7 +121,7 @@ def cost_cmd(
     )
     if not (model or named):
         raise click.UsageError("give the model with --model/-m (the usage names none)")
-    result = cost(usage, model or named, at=as_of, batch=batch, pricing=pb)
+    result = cost(usage, model or named, as_of=as_of, batch=batch, pricing=pb)
     click.echo(to_json(result.to_dict()) if fmt == "json" else render(cost_document(result), fmt))
     for note in result.notes:
         click.echo(f"costplan: warning: {note}", err=True)

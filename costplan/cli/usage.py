@@ -108,7 +108,7 @@ def usage(
     """
     keys = tuple(part.strip() for part in by.split(",") if part.strip()) or ("model",)
     prices = book(pricing_files)
-    report = price_log(logs, by=keys, at=as_of, pricing=prices, strict=strict, progress=_progress(logs))
+    report = price_log(logs, by=keys, as_of=as_of, pricing=prices, strict=strict, progress=_progress(logs))
     plan = None
     if plan_path is not None:
         import costplan

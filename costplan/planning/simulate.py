@@ -31,14 +31,13 @@ import datetime as dt
 import math
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
 from costplan.billing.catalog import PriceBook, default_pricebook, load_pricebook, to_date
-from costplan.billing.costing import applicable_rates, price_usage, tier_thresholds
+from costplan.billing.schedule import RateSchedule
 from costplan.billing.tables import ModelRecord
-from costplan.billing.usage import Usage, cache_hit_rate
+from costplan.billing.usage import cache_hit_rate
 from costplan.errors import FastModeRejected, InputError
 from costplan.planning.demand import rate_limits
 from costplan.planning.estimate_doc import Estimate, Lifecycle, StreamResult, Tokens, Total
@@ -60,8 +59,23 @@ MC_EXACT_LIMIT = 200
 MC_PILOT = 4000
 
 
-def _thresholds(record: ModelRecord, book: PriceBook, day: dt.date, speed: str) -> tuple[int, ...]:
-    return tier_thresholds(book.period(record, day), speed)
+def _schedule(
+    plan: StreamPlan, book: PriceBook, day: dt.date, *, batch: bool = False, d: int = 0, notes: set[str] | None = None
+) -> RateSchedule:
+    """The stream's rate schedule on `day`. Fast mode the API rejects from some day inside the horizon is
+    priced at standard speed from then on, with a note; rejected on the first day, it is bad input."""
+    stream = plan.stream
+    try:
+        return book.schedule(plan.record, day, speed=stream.speed, batch=batch, geo=stream.inference_geo)
+    except FastModeRejected as exc:
+        if d == 0:
+            raise InputError(f"stream {stream.name}: {exc.message}", fix="set speed: standard") from None
+        if notes is not None:
+            notes.add(
+                f"stream {stream.name}: {exc.message} (day {d + 1} of the horizon): fast requests fail from "
+                "then on; priced at standard speed as a stand-in"
+            )
+        return book.schedule(plan.record, day, speed="standard", batch=batch, geo=stream.inference_geo)
 
 
 def _prefix_tokens(
@@ -179,49 +193,16 @@ def _where(workload: Workload, stream: Stream, field: str) -> str:
     return f"{source}:{line}: {where}" if line else f"{source}: {where}"
 
 
-@dataclass
-class _RateCache:
-    """Per-class rates (USD/MTok) and the per-search fee by (period, segment, batch), for the Monte Carlo."""
-
-    book: PriceBook
-
-    def get(
-        self, plan: StreamPlan, day: dt.date, thresholds: tuple[int, ...], segment: int, batch: bool
-    ) -> tuple[dict[str, Decimal], Decimal, tuple[str, ...]]:
-        _, rates = applicable_rates(
-            self.book,
-            plan.record,
-            day,
-            speed=plan.stream.speed,
-            batch=batch,
-            geo=plan.stream.inference_geo,
-            prompt=_segment_prompt(thresholds, segment),
-        )
-        fee = self.book.fees(day)
-        per_search = fee.web_search_per_1000 / 1000 if fee and fee.web_search_per_1000 is not None else Decimal(0)
-        return dict(zip(CLASSES, rates.per_mtok)), per_search, rates.notes
-
-
-def _segment_prompt(thresholds: tuple[int, ...], segment: int) -> int:
-    """A prompt length inside segment `segment` (0 = below every tier threshold)."""
-    return 0 if segment == 0 else thresholds[segment - 1] + 1
-
-
 def _day_cost(
     plan: StreamPlan, d: int, day: dt.date, book: PriceBook, notes: set[str]
-) -> tuple[Decimal, dict[str, int], int, list[tuple[float, int]]]:
-    """Cost of day d, its whole tokens by class, web searches, and (share, segment) of requests by tier."""
+) -> tuple[Decimal, dict[str, int], int]:
+    """Cost of day d, its whole tokens by class, and its web searches."""
     stream = plan.stream
-    thresholds = _thresholds(plan.record, book, day, stream.speed)
+    thresholds = _schedule(plan, book, day, d=d, notes=notes).thresholds
     segs = plan.segments.get(thresholds)
     if segs is None:
         segs = plan.segments[thresholds] = expected_by_segment(
-            plan.turns,
-            plan.user,
-            plan.output,
-            stream.web_searches,
-            thresholds,
-            stream.cache.ttl if stream.cache else "5m",
+            plan.turns, plan.user, plan.output, stream.web_searches, thresholds, plan.write_class
         )
     volume, p = plan.volumes[d], plan.hit_rates[d]
     total = Decimal(0)
@@ -230,37 +211,20 @@ def _day_cost(
     for batch, share in ((False, 1 - stream.batch), (True, stream.batch)):
         if share <= 0:
             continue
-        for index, linear in enumerate(segs):
+        schedule = _schedule(plan, book, day, batch=batch, d=d, notes=notes)
+        notes.update(schedule.notes)
+        for segment, linear in enumerate(segs):
             expected = linear.at(p)
-            counts = {c: round(volume * share * expected[c]) for c in CLASSES}
+            counts = tuple(round(volume * share * expected[c]) for c in CLASSES)
             n_search = round(volume * share * expected["searches"])
-            if not any(counts.values()) and not n_search:
+            if not any(counts) and not n_search:
                 continue
-            summed = Usage(
-                *(counts[c] for c in CLASSES),
-                web_search_requests=n_search,
-                inference_geo=stream.inference_geo,
-                speed=stream.speed,
-            )
-            # the requests of one segment share a tier: price their sums once, the tier chosen for one of them
-            tier_prompt = _segment_prompt(thresholds, index)
-            try:
-                cost = price_usage(summed, plan.record, day, batch=batch, book=book, tier_prompt=tier_prompt)
-            except FastModeRejected as exc:
-                if d == 0:
-                    raise InputError(f"stream {stream.name}: {exc.message}", fix="set speed: standard") from None
-                notes.add(
-                    f"stream {stream.name}: {exc.message} (day {d + 1} of the horizon): fast requests fail from "
-                    "then on; priced at standard speed as a stand-in"
-                )
-                summed.speed = "standard"
-                cost = price_usage(summed, plan.record, day, batch=batch, book=book, tier_prompt=tier_prompt)
-            notes.update(cost.notes)
-            for c in CLASSES:
-                tokens[c] += counts[c]
-            total += cost.total
+            # the requests of one segment share a tier: cost is linear in tokens, so price their sums once
+            total += schedule.price(counts, segment, n_search).total
+            for c, n in zip(CLASSES, counts):
+                tokens[c] += n
             searches += n_search
-    return total, tokens, searches, []
+    return total, tokens, searches
 
 
 def _decimal(value: float) -> Decimal:
@@ -295,27 +259,24 @@ def sample_day_costs(
     plan: StreamPlan,
     day: dt.date,
     book: PriceBook,
-    rates: _RateCache,
     samples: int,
     rng: random.Random,
     mean_per_request: float | None = None,
 ) -> list[float]:
     """Monte Carlo of the first day's cost: Poisson volume, per-request sizes, hits and batch draws.
 
-    Up to MC_EXACT_LIMIT requests a day every request is drawn; above it the day's cost is the sum of n
-    draws by the central limit theorem, with the variance of a request's cost from a pilot of MC_PILOT drawn
-    requests and its mean from the exact expectation when given: a pilot mean would carry its own sampling
-    error (about 1.5 % for skewed sizes) into every sampled day, shifting P50 and P95 alike.
+    Each drawn request is priced by the stream's rate schedule (`RateSchedule.price_float`), the same rules
+    as the exact cost. Up to MC_EXACT_LIMIT requests a day every request is drawn; above it the day's cost is
+    the sum of n draws by the central limit theorem, with the variance of a request's cost from a pilot of
+    MC_PILOT drawn requests and its mean from the exact expectation when given: a pilot mean would carry its
+    own sampling error (about 1.5 % for skewed sizes) into every sampled day, shifting P50 and P95 alike.
     """
     stream = plan.stream
-    thresholds = _thresholds(plan.record, book, day, stream.speed)
-    float_rates: dict[tuple[int, bool], tuple[dict[str, float], float]] = {}
-    for index in range(len(thresholds) + 1):
-        for batch in (False, True):
-            if (batch and stream.batch <= 0) or (not batch and stream.batch >= 1):
-                continue
-            rate, fee, _ = rates.get(plan, day, thresholds, index, batch)
-            float_rates[(index, batch)] = ({c: float(v) / 1e6 for c, v in rate.items()}, float(fee))
+    schedules = {
+        batch: _schedule(plan, book, day, batch=batch)
+        for batch in (False, True)
+        if (stream.batch > 0 if batch else stream.batch < 1)
+    }
     minute_rates = plan.curve.minute_rates(plan.volumes[0]) if plan.curve else None
     cumulative = []
     if minute_rates:
@@ -323,7 +284,7 @@ def sample_day_costs(
         for w in plan.curve.weights:
             acc += w
             cumulative.append(acc)
-    write_class = plan.write_class
+    one_hour = plan.write_class == "cache_write_1h"
 
     def one(r: random.Random) -> float:
         turn = plan.turns[r.randrange(len(plan.turns))]
@@ -338,13 +299,16 @@ def sample_day_costs(
             if pick < acc:
                 chosen = kind
                 break
-        batch = r.random() < stream.batch
-        segment = bisect.bisect_left(thresholds, turn.offset + user)
-        rate, fee = float_rates[(segment, batch)]
-        cost = out * rate["output"] + chosen.read * rate["cache_read"]
-        cost += (chosen.input + (user if chosen.user_to == "input" else 0)) * rate["input"]
-        cost += (chosen.write + (user if chosen.user_to == "write" else 0)) * rate[write_class]
-        return cost + stream.web_searches * fee
+        schedule = schedules[r.random() < stream.batch]
+        written = chosen.write + (user if chosen.user_to == "write" else 0)
+        counts = (
+            chosen.input + (user if chosen.user_to == "input" else 0),
+            out,
+            0.0 if one_hour else written,
+            written if one_hour else 0.0,
+            chosen.read,
+        )
+        return schedule.price_float(counts, schedule.segment(turn.offset + user), stream.web_searches)
 
     lam = plan.volumes[0]
     pilot: tuple[float, float] | None = None
@@ -441,7 +405,6 @@ def estimate(
     tier_name, limits_day = _resolve_tier(workload, None if tier is None else str(tier), tables, day0, warnings)
     curves: dict[tuple, CacheCurve] = {}
     plans = [_plan(workload, s, book, day0, horizon, method, strict, curves, warnings) for s in workload.streams]
-    rates = _RateCache(book)
     notes: set[str] = set()
     end = day0 + dt.timedelta(days=horizon - 1)
     results: list[StreamResult] = []
@@ -459,7 +422,7 @@ def estimate(
         first_searches = 0
         for d in range(horizon):
             day = day0 + dt.timedelta(days=d)
-            cost, tokens, searches, _ = _day_cost(plan, d, day, book, notes)
+            cost, tokens, searches = _day_cost(plan, d, day, book, notes)
             costs.append(cost)
             daily_totals[d] += cost
             if d == 0:
@@ -470,7 +433,7 @@ def estimate(
         p50 = p95 = None
         if samples:
             exact_mean = float(costs[0]) / plan.volumes[0] if plan.volumes[0] > 0 else None
-            draws = sample_day_costs(plan, day0, book, rates, samples, rng, exact_mean)
+            draws = sample_day_costs(plan, day0, book, samples, rng, exact_mean)
             p50, p95 = _quantiles(draws)
             mc_totals = [a + b for a, b in zip(mc_totals, draws)]
         weights = minute_weights(stream.shape)
@@ -590,7 +553,7 @@ def _lifecycle_warnings(plan: StreamPlan, book: PriceBook, start: dt.date, end: 
 def _tier_warnings(plan: StreamPlan, book: PriceBook, day: dt.date, warnings: list[str]) -> None:
     """Requests past a prompt-length tier or the context window."""
     stream, record = plan.stream, plan.record
-    thresholds = _thresholds(record, book, day, stream.speed)
+    thresholds = _schedule(plan, book, day).thresholds
     last = plan.turns[-1]
     if thresholds:
         share = 0.0

@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from costplan.billing.tables import ModelRecord
+from costplan.billing.usage import CACHE_WRITE_CLASS, TOKEN_CLASSES
 from costplan.planning.workload import Distribution, Stream
 
 MINUTES = 1440
-CLASSES = ("input", "output", "cache_write_5m", "cache_write_1h", "cache_read")
+CLASSES = TOKEN_CLASSES
 # Business hours: 09:00-17:00 UTC carry 85 % of the day's traffic evenly, the other 16 hours share 15 %.
 BUSINESS_HOURS = tuple(0.85 / 8 if 9 <= h < 17 else 0.15 / 16 for h in range(24))
 
@@ -203,10 +204,10 @@ class Linear:
 
 
 def expected_by_segment(
-    turns: Sequence[Turn], user: Sizes, output: Sizes, searches: float, thresholds: Sequence[int], ttl: str
+    turns: Sequence[Turn], user: Sizes, output: Sizes, searches: float, thresholds: Sequence[int], write_class: str
 ) -> list[Linear]:
-    """Expected tokens per request in each prompt-length segment (base, above t1, above t2, ...)."""
-    write_class = "cache_write_1h" if ttl == "1h" else "cache_write_5m"
+    """Expected tokens per request in each prompt-length segment (base, above t1, above t2, ...); cache
+    writes bill as `write_class` (`billing.usage.CACHE_WRITE_CLASS` of the stream's TTL)."""
     segs = [
         ({c: 0.0 for c in (*CLASSES, "searches")}, {c: 0.0 for c in (*CLASSES, "searches")})
         for _ in range(len(thresholds) + 1)
@@ -270,4 +271,5 @@ class StreamPlan:
 
     @property
     def write_class(self) -> str:
-        return "cache_write_1h" if self.stream.cache and self.stream.cache.ttl == "1h" else "cache_write_5m"
+        """The token class this stream's cache writes bill as (the API's default TTL is 5 minutes)."""
+        return CACHE_WRITE_CLASS[self.stream.cache.ttl if self.stream.cache else "5m"]
