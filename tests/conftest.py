@@ -9,6 +9,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 SCRIPT = Path(sys.executable).parent / "costplan"
@@ -52,3 +53,10 @@ def run_script(*args: str, stdin: str | None = None, **env: str) -> subprocess.C
     return subprocess.run(
         [str(SCRIPT), *args], input=stdin, capture_output=True, text=True, env=clean_env(**env), timeout=60
     )
+
+
+@pytest.fixture(autouse=True)
+def _no_terminal_width(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tables fit $COLUMNS when it is set (pytest-xdist workers set it); tests read whole lines unless they
+    ask for a width, as a pipe does."""
+    monkeypatch.delenv("COLUMNS", raising=False)

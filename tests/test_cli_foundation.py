@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from decimal import Decimal as D
 
 import pytest
 from click.testing import CliRunner
+from conftest import Ran, run_main
 
 from costplan.cli import cli
 
 
-def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("ANTHROPIC_API_KEY", "COSTPLAN_PRICING")}
-    return subprocess.run(
-        [sys.executable, "-m", "costplan", *args], input=stdin, capture_output=True, text=True, env=env, timeout=60
-    )
+def run(*args: str, stdin: str | None = None) -> Ran:
+    return run_main(*args, stdin=stdin)
 
 
 def invoke(*args: str, stdin: str | None = None):

@@ -69,7 +69,9 @@ def test_batch_by_flag_and_by_service_tier():
     tiered = costplan.cost({**usage, "service_tier": "batch"}, "claude-sonnet-4-5", as_of=ON)
     assert tiered.total == D("7.65") and tiered.batch
     # an explicit batch=False overrides what the usage says
-    assert costplan.cost({**usage, "service_tier": "batch"}, "claude-sonnet-4-5", as_of=ON, batch=False).total == D("15.3")
+    assert costplan.cost({**usage, "service_tier": "batch"}, "claude-sonnet-4-5", as_of=ON, batch=False).total == D(
+        "15.3"
+    )
 
 
 def test_batch_stacks_with_cache_prices():

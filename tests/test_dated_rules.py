@@ -92,6 +92,8 @@ def test_a_table_far_older_than_the_day_priced_warns_once_and_says_how_to_overla
         costplan.cost({"input_tokens": 1}, "claude-sonnet-4-6", as_of=compiled + dt.timedelta(days=60), pricing=book)
         assert not caught
         for days in (61, 90):
-            costplan.cost({"input_tokens": 1}, "claude-sonnet-4-6", as_of=compiled + dt.timedelta(days=days), pricing=book)
+            costplan.cost(
+                {"input_tokens": 1}, "claude-sonnet-4-6", as_of=compiled + dt.timedelta(days=days), pricing=book
+            )
     stale = [w for w in caught if issubclass(w.category, StaleTableWarning)]
     assert len(stale) == 1 and "--pricing FILE" in str(stale[0].message) and "61 days older" in str(stale[0].message)

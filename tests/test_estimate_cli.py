@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from conftest import Ran, run_main
 
 from costplan import estimate
 from costplan.planning.estimate_doc import json_schema
@@ -19,10 +20,10 @@ EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
 ENV = {**os.environ, "ANTHROPIC_API_KEY": "", "COSTPLAN_PRICING": ""}
 
 
-def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "costplan", "estimate", *args], capture_output=True, text=True, env=ENV, cwd=ROOT
-    )
+def run(*args: str) -> Ran:
+    """`costplan estimate ARGS` in this process through the CLI's entry point (the installed script is run by
+    test_entry_point.py)."""
+    return run_main("estimate", *args)
 
 
 def test_at_least_five_examples():
@@ -167,28 +168,15 @@ def test_strict_with_the_api_unreachable_is_one_line_exit_3(tmp_path: Path):
         "     input_tokens: 10, output_tokens: 10}\n"
     )
     env = {
-        **os.environ,
         "ANTHROPIC_API_KEY": "sk-ant-test-SECRET123",
         "ANTHROPIC_BASE_URL": f"http://127.0.0.1:{port}",
         "COSTPLAN_CACHE_DIR": str(tmp_path / "cache"),
         "COSTPLAN_COUNT_BACKOFF": "0",  # the retries still run, without sleeping between them
     }
-    result = subprocess.run(
-        [sys.executable, "-m", "costplan", "estimate", str(workload), "--strict"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+    result = run_main("estimate", str(workload), "--strict", env=env)
     assert result.returncode == 3, result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert "SECRET123" not in result.stderr + result.stdout
-    without_strict = subprocess.run(
-        [sys.executable, "-m", "costplan", "estimate", str(workload)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+    without_strict = run_main("estimate", str(workload), env=env)
     # the fallback is visible: listed once among the estimate's warnings
     assert without_strict.returncode == 0 and "offline heuristic" in without_strict.stdout

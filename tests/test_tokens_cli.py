@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import run_main
 
 from tests.tokens_server import FAKE_KEY, FAKE_TOKEN, count_server
 
@@ -22,17 +23,17 @@ def run(
     args: list[str], tmp_path: Path, stdin: str = "", *, script: bool = False, **env: str
 ) -> subprocess.CompletedProcess[str]:
     """`costplan count ARGS` with no ANTHROPIC_/COSTPLAN_COUNT_ variables but `env`; `script` runs the installed
-    console script instead of `python -m costplan`."""
+    console script in a process of its own, else the CLI's entry point runs in this process."""
+    if not script:  # in this process, through the CLI's entry point: the SDK is imported once per worker
+        unset: dict[str, str | None] = {k: None for k in os.environ if k.startswith(("ANTHROPIC_", "COSTPLAN_COUNT_"))}
+        done = run_main(
+            "count", *args, stdin=stdin, env={**unset, "COSTPLAN_CACHE_DIR": str(tmp_path / "cache"), **env}
+        )
+        return subprocess.CompletedProcess(args, done.returncode, done.stdout, done.stderr)
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "COSTPLAN_COUNT_"))}
     environ.update({"COSTPLAN_CACHE_DIR": str(tmp_path / "cache"), **env})
-    command = [str(SCRIPT)] if script else [sys.executable, "-m", "costplan"]
     return subprocess.run(
-        [*command, "count", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=environ,
-        timeout=60,
+        [str(SCRIPT), "count", *args], input=stdin, capture_output=True, text=True, env=environ, timeout=60
     )
 
 
