@@ -558,6 +558,12 @@ def report_lopo(data: Data, result: Lopo, nested: bool) -> dict[str, object]:
         "worst_median": round(medians[worst], 4),
         "new_median": round(pct(errs[new], 0.5), 4),
         "new_inside": round(float(inside[new].mean()), 4) if nested else None,
+        "projects": {  # [median, p90, inside] of each project with enough requests
+            p: [round(pct(e[data.readable[r]], 0.5), 4), round(pct(e[data.readable[r]], 0.9), 4)]
+            + ([round(float(ins[data.readable[r]].mean()), 4)] if nested else [])
+            for p, (e, ins, r) in per_project.items()
+            if data.readable[r].sum() >= MIN_REPORT
+        },
     }
 
 
@@ -674,7 +680,8 @@ def model_from_facts(facts) -> Model:
 
 def write(model: Model, prior: dict[str, float], stats: dict[str, object], note: str) -> None:
     text = FACTS.read_text(encoding="utf-8")
-    head = re.split(r"^tokenizers:", text, maxsplit=1, flags=re.M)[0].rstrip() + "\n\n"
+    # everything from the generated comment (or, in an older file, from `tokenizers:`) on is rewritten
+    head = re.split(r"^(?:# Tokenizer generations\.|tokenizers:)", text, maxsplit=1, flags=re.M)[0].rstrip() + "\n\n"
     stamp = f"fitted by scripts/calibrate_heuristic.py on {dt.date.today().isoformat()}"
     lines = [
         "# Tokenizer generations. The weights below are in tokens of `claude3`; another generation scales the",
@@ -700,6 +707,11 @@ def write(model: Model, prior: dict[str, float], stats: dict[str, object], note:
         "weights:",
         *(f"  {name}: {value:.5f}  # calibrated" for name, value in zip(NAMES, model.w) if value > 5e-6),
         *(f"  {name}: {value}  # assumed (too little data to fit)" for name, value in sorted(ASSUMED.items())),
+        *(
+            f"  server_tools: {tool:.5f}  # assumed: no data (web search, code execution...); as computer_tools"
+            for tool in [model.w[_INDEX["computer_tools"]]]
+            if model.w[_INDEX["server_tools"]] <= 5e-6
+        ),
         f"interval: {{low: {model.interval[0]:.4f}, high: {model.interval[1]:.4f}, tokens: {TOLERANCE}}}"
         "  # calibrated: 5th/95th percentile of true/estimate, leave-one-project-out",
         "calibration:  # what scripts/calibrate_heuristic.py measured when it wrote the weights (LOPO)",

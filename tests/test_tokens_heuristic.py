@@ -237,6 +237,16 @@ def test_request_options_that_change_the_count_are_seen() -> None:
     )
 
 
+def test_a_tool_with_a_hidden_definition_costs_its_size_and_says_it_is_a_guess() -> None:
+    plain = {"messages": [{"role": "user", "content": "search"}]}
+    body = {**plain, "tools": [{"type": "web_search_20250305", "name": "web_search"}]}
+    facts = load_facts()
+    with_tool, without = estimate(body, model="claude-sonnet-4-6"), estimate(plain, model="claude-sonnet-4-6")
+    expected = facts.file.weights["server_tools"] + facts.model("claude-sonnet-4-6").tool_prompt.auto
+    assert abs(with_tool.tokens - without.tokens - expected) <= 1
+    assert any("rough guess" in note for note in with_tool.notes)
+
+
 def test_an_image_by_url_counts_at_a_typical_size_and_the_interval_spans_to_the_cap() -> None:
     def body(source: dict) -> dict:
         return {"messages": [{"role": "user", "content": [{"type": "image", "source": source}]}]}
