@@ -6,7 +6,6 @@ as given, then in each platform's normal form, before it is called unknown.
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import difflib
 import functools
@@ -28,6 +27,7 @@ from costplan.billing.tables import (
     read_pricing_file,
     shipped_pricing_dir,
 )
+from costplan.dated import in_force, index_in_force
 from costplan.errors import InputError, StaleTableWarning, UnknownModelError, UnpricedModelError
 
 _BEDROCK = re.compile(r"^(?:(?:us|eu|apac|global|jp|au|ca|us-gov)\.)?anthropic\.(?P<id>.+?)(?:-v\d+(?::\d+)?)?$")
@@ -129,7 +129,7 @@ class PriceBook:
                 fix="add a price in a pricing overlay if you have one (pricing/README.md)",
             )
         days = self._since[record.id]
-        index = bisect.bisect_right(days, at) - 1
+        index = index_in_force(days, at)
         if index < 0:
             raise UnpricedModelError(
                 f"`{record.id}` had no price on {at.isoformat()}: its first price applies from {days[0].isoformat()}",
@@ -169,9 +169,7 @@ class PriceBook:
         return found
 
     def fees(self, at: dt.date) -> FeePeriod | None:
-        days = [f.since for f in self.table.fees]
-        index = bisect.bisect_right(days, at) - 1
-        return self.table.fees[index] if index >= 0 else None
+        return in_force(self.table.fees, at)
 
     def warn_if_stale(self, day: dt.date) -> None:
         """Warn (once per book) when `day` is more than STALE_DAYS after the table's version date.

@@ -10,17 +10,17 @@ average is throttled in every busy minute.
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import functools
 import math
 import re
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from costplan.dated import in_force_or_first, latest_with
 from costplan.errors import InputError, field_path
 from costplan.yamlfile import read_yaml_mapping
 
@@ -153,12 +153,6 @@ class RateLimitFile(_Strict):
         return self
 
 
-def _last(series, day: dt.date):
-    """The entry of a `since`-ordered series in force on `day` (the first one for earlier days)."""
-    index = bisect.bisect_right([s.since for s in series], day) - 1
-    return series[max(index, 0)]
-
-
 def _model_keys(model_id: str, aliases: tuple[str, ...] = ()) -> set[str]:
     names = {model_id, *aliases}
     return names | {_DATED.sub("", n) for n in names}
@@ -179,7 +173,7 @@ class RateTables:
         return self.table.schemes[0].since
 
     def scheme(self, day: dt.date) -> Scheme:
-        return _last(self.table.schemes, day)
+        return in_force_or_first(self.table.schemes, day)
 
     def scheme_of_tier(self, tier: str) -> Scheme | None:
         for scheme in self.table.schemes:
@@ -210,34 +204,22 @@ class RateTables:
 
     def limits(self, pool: Pool, tier: str, day: dt.date) -> Limits | None:
         """The pool's limits at `tier` on `day`, looking back to older snapshots that name the tier."""
-        index = bisect.bisect_right([s.since for s in pool.limits], day) - 1
-        for snapshot in reversed(pool.limits[: max(index, 0) + 1]):
-            if tier in snapshot.tiers:
-                return snapshot.tiers[tier]
-        for snapshot in pool.limits:  # a tier named before its pool's first snapshot
-            if tier in snapshot.tiers:
-                return snapshot.tiers[tier]
-        return None
+        return _tier_entry(pool.limits, tier, day)
 
     def batch(self, tier: str, day: dt.date) -> BatchLimits | None:
-        return _lookup_tier(self.table.batch, tier, day)
+        return _tier_entry(self.table.batch, tier, day)
 
     def spend_cap(self, tier: str, day: dt.date) -> Decimal | None:
-        return _lookup_tier(self.table.spend_caps, tier, day)
+        return _tier_entry(self.table.spend_caps, tier, day)
 
     def otpm_basis(self, day: dt.date) -> str:
-        return _last(self.table.otpm_basis, day).basis
+        return in_force_or_first(self.table.otpm_basis, day).basis
 
 
-def _lookup_tier(series, tier: str, day: dt.date):
-    index = bisect.bisect_right([s.since for s in series], day) - 1
-    for snapshot in reversed(series[: max(index, 0) + 1]):
-        if tier in snapshot.tiers:
-            return snapshot.tiers[tier]
-    for snapshot in series:
-        if tier in snapshot.tiers:
-            return snapshot.tiers[tier]
-    return None
+def _tier_entry(series: Any, tier: str, day: dt.date) -> Any:
+    """A tier's value from the closest snapshot that names it (`dated.latest_with`)."""
+    found = latest_with(series, day, lambda snapshot: tier in snapshot.tiers)
+    return None if found is None else found.tiers[tier]
 
 
 def read_ratelimit_file(path: Path) -> RateTables:
