@@ -120,7 +120,7 @@ def serving() -> Iterator[tuple[Server, str]]:
     state = Server()
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), state.handler())
     httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield state, f"http://127.0.0.1:{httpd.server_address[1]}"
