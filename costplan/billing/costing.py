@@ -10,6 +10,7 @@ All arithmetic is exact (integers or `Decimal`); rounding is only for display.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -36,7 +37,7 @@ class Cost:
     parts: tuple[int, ...] | tuple[Decimal, ...]  # USD per class; ints are exact pico-dollars (1e-12 USD)
     counts: tuple[int, ...]
     applied: Rates
-    fees: dict[str, Decimal]
+    fees: Mapping[str, Decimal]
     schedule: RateSchedule
     notes: tuple[str, ...] = ()
 

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from types import MappingProxyType
+from typing import NamedTuple
 
 from costplan.billing.tables import ModelRecord, Period, PriceSet
 from costplan.billing.usage import TOKEN_CLASSES
@@ -49,19 +51,25 @@ class Rates:
     confidence: str
 
 
+NO_FEES: Mapping[str, Decimal] = MappingProxyType({})  # read-only: shared by every request with no tool fees
+
+
 def amounts(parts: tuple[int, ...] | tuple[Decimal, ...]) -> tuple[Decimal, ...]:
     """USD per token class from priced parts (ints are exact pico-dollars)."""
     if parts and type(parts[0]) is int:
-        return tuple(Decimal(p).scaleb(-PICO) for p in parts)
+        return tuple(Decimal(f"{p}E-{PICO}") for p in parts)
     return parts  # type: ignore[return-value]
 
 
-@dataclass(frozen=True, slots=True)
-class Priced:
-    """Tokens priced on one segment: USD per class (ints are pico-dollars), fees, and the exact total."""
+class Priced(NamedTuple):
+    """Tokens priced on one segment: USD per class (ints are pico-dollars), fees, and the exact total.
+
+    A named tuple, not a frozen dataclass: one is made per priced request, and a frozen dataclass's
+    `__init__` costs several times more.
+    """
 
     parts: tuple[int, ...] | tuple[Decimal, ...]
-    fees: dict[str, Decimal]
+    fees: Mapping[str, Decimal]
     total: Decimal
 
     @property
@@ -116,17 +124,17 @@ class RateSchedule:
                 counts[3] * pico[3],
                 counts[4] * pico[4],
             )
-            total = Decimal(parts[0] + parts[1] + parts[2] + parts[3] + parts[4]).scaleb(-PICO)
+            # parsing is exact at any size; Decimal arithmetic would round past 28 digits
+            total = Decimal(f"{parts[0] + parts[1] + parts[2] + parts[3] + parts[4]}E-{PICO}")
         else:
             parts = tuple([c * r for c, r in zip(counts, rates.per_token)])
             total = parts[0] + parts[1] + parts[2] + parts[3] + parts[4]
-        fees: dict[str, Decimal] = {}
-        if web_searches:
-            if self.web_search_fee is None:
-                raise InputError(f"no web search price on {self.day.isoformat()}", fix="check the date")
-            fees["web_search"] = web_searches * self.web_search_fee
-            total += fees["web_search"]
-        return Priced(parts, fees, total)
+        if not web_searches:
+            return Priced(parts, NO_FEES, total)
+        if self.web_search_fee is None:
+            raise InputError(f"no web search price on {self.day.isoformat()}", fix="check the date")
+        fee = web_searches * self.web_search_fee
+        return Priced(parts, MappingProxyType({"web_search": fee}), total + fee)
 
     def price_float(self, counts: Sequence[float], segment: int, web_searches: float = 0.0) -> float:
         """The same rules in floats, for statistics over sampled requests (never for a bill)."""
