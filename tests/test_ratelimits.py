@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from costplan.errors import InputError
-from costplan.planning.ratelimits import load_ratelimits, poisson_quantile, read_ratelimit_file, token_demand
+from costplan.planning.quantiles import poisson_quantile, token_demand
+from costplan.planning.ratelimits import load_ratelimits, read_ratelimit_file
 
 T = load_ratelimits()
 NOW = dt.date(2026, 11, 21)

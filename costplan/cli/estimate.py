@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from costplan.cli.common import format_option, forwarded_warnings, pricing_option, workload_options
 from costplan.render import render, to_json
+from costplan.render.document import Format
 from costplan.render.estimate import estimate_document
+
+if TYPE_CHECKING:
+    from costplan.tokens.counting import Method
 
 EPILOG = """\b
 Examples:
   costplan estimate examples/support-chatbot.yaml
-  costplan estimate workload.yaml --tier scale --days 90
+  costplan estimate workload.yaml --tier scale --days 90     another usage tier and horizon
   costplan estimate workload.yaml --samples 500 --seed 7      P50/P95 daily cost by Monte Carlo
   costplan estimate workload.yaml --format json > estimate.json   baseline for `costplan check`
 
 \b
 The table shows, per stream and in total: requests, tokens by class, cache hit rate, $/day and $ over
 the horizon; then rate-limit headroom at the busiest minute (99th percentile of Poisson arrivals);
-then warnings. Exit codes: 0 fine, 2 bad input.
+then warnings. Numbers are rounded for display only; the JSON carries them unrounded (money as exact
+strings). Exit codes: 0 fine, 2 bad input.
 """
 
 
@@ -33,13 +38,13 @@ then warnings. Exit codes: 0 fine, 2 bad input.
 @pricing_option
 def estimate(
     file: str,
-    fmt: str,
+    fmt: Format,
     as_of: str | None,
     tier: str | None,
     days: int | None,
     samples: int | None,
     seed: int,
-    method: str,
+    method: Method,
     strict: bool,
     pricing_files: tuple[str, ...],
 ) -> None:

@@ -1,51 +1,170 @@
-"""Rate-limit demand: peak requests and tokens per minute of each pool, headroom, and the tier that fits."""
+"""Rate-limit demand: peak requests and tokens per minute of each pool, headroom, and the usage tier that fits.
+
+The stages, each a small result:
+
+1. `assign_pools`: which bucket each stream draws on. Limits are shared by the models of a pool, so demand
+   is summed per pool, not per stream; batch traffic is outside the Messages limits.
+2. `peak_demand`: the pool's demand at its busiest minute, a high quantile (`quantiles.QUANTILE`) of Poisson
+   arrivals and not the mean, because a plan that fits on average is throttled in every busy minute.
+3. `batch_queue_demand`: a day's batch requests against the batch queue (a batch may take up to 24 h).
+4. `limit_uses`: demand against what a usage tier allows, with headroom kept exact; the tightest limit of each
+   pool is marked binding.
+5. `lowest_fitting_usage_tier` and `spend_cap_use`: the first tier of the scheme where every limit and the
+   monthly spend cap hold, and whether the month fits the chosen tier's cap.
+
+`rate_limit_demand` runs them in order. Nothing here knows the workload file or the output document.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import Literal
 
-from costplan.planning.estimate_doc import Binding, RateLimitRow, SpendCap
-from costplan.planning.ratelimits import RateTables, headroom, poisson_quantile, token_demand
-from costplan.planning.traffic import MINUTES, StreamPlan, itpm_moments, minute_weights
-from costplan.planning.workload import Workload
+from costplan.planning.quantiles import headroom, poisson_quantile, token_demand
+from costplan.planning.ratelimits import RateTables, TierLimits
+from costplan.planning.traffic import MINUTES, StreamPlan, itpm_moments
+from costplan.planning.warning_log import WarningLog
 
-# --- rate limits --------------------------------------------------------------------------------------
+LimitName = Literal["rpm", "itpm", "otpm", "batch_queue"]
+MESSAGES_LIMITS: tuple[LimitName, ...] = ("rpm", "itpm", "otpm")
 
 
-@dataclass
-class _PoolDemand:
+@dataclass(frozen=True, slots=True)
+class OwnLimits:
+    """Per-minute limits the workload gives for a pool or a model (its `limits:`), for `custom` or unlisted models."""
+
+    rpm: int
+    itpm: int
+    otpm: int
+    cache_reads_count: bool | None = None  # None: not given; the published pool's rule applies
+
+
+# --- 1. pools ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PoolTraffic:
+    """The streams that draw on one rate-limit bucket (streams sent wholly through batches left out)."""
+
     pool_id: str
     name: str
-    models: list[str]
-    reads_count: bool
-    plans: list[StreamPlan] = field(default_factory=list)
+    models: tuple[str, ...]
+    reads_count: bool  # cache reads count toward ITPM
+    plans: tuple[StreamPlan, ...]
 
 
-def _pool_demand(group: _PoolDemand, otpm_basis: str) -> dict[str, tuple[int, dt.date]]:
-    """Peak demand per limit at the busiest minute of each stream's busiest day."""
+@dataclass(frozen=True, slots=True)
+class PoolAssignment:
+    """Pools with Messages traffic, in the order streams first name them, and each stream's pool (None: none)."""
+
+    pools: tuple[PoolTraffic, ...]
+    pool_of_stream: Mapping[str, str | None]
+
+
+def own_limits_for(
+    own: Mapping[str, OwnLimits], pool_id: str, models: Sequence[str], aliases: Sequence[str]
+) -> OwnLimits | None:
+    """The workload's limits for a pool: given by pool id, else by a member's model id, else by an alias."""
+    for key in (pool_id, *models, *aliases):
+        if key in own:
+            return own[key]
+    return None
+
+
+def assign_pools(
+    plans: Sequence[StreamPlan], own: Mapping[str, OwnLimits], tables: RateTables, day: dt.date, log: WarningLog
+) -> PoolAssignment:
+    """Group the streams by the pool their model draws on on `day` (a model with own limits forms its own).
+
+    Whether cache reads count toward ITPM is the pool's published rule unless the workload's own limits for
+    it say otherwise.
+    """
+    members: dict[str, tuple[str, bool, list[str], list[StreamPlan]]] = {}
+    pool_of_stream: dict[str, str | None] = {}
+    for plan in plans:
+        record = plan.record
+        names = {record.id, *record.aliases}
+        pool = tables.pool_of(record.id, record.aliases, day)
+        if pool is not None:
+            pool_id, name, reads = pool.id, pool.name, pool.cache_reads_count
+        else:
+            own_key = next((n for n in own if n in names), None)
+            if own_key is None:
+                log.add(
+                    f"stream {plan.name}: no published rate limits for {record.id}; headroom not computed "
+                    "(give them under `limits:` by model id)"
+                )
+                pool_of_stream[plan.name] = None
+                continue
+            pool_id, name, reads = own_key, f"{record.id} (own limits)", False
+        _, _, models, pool_plans = members.setdefault(pool_id, (name, reads, [], []))
+        pool_of_stream[plan.name] = pool_id
+        if plan.spec.batch >= 1:
+            continue  # all batch: outside the Messages limits
+        pool_plans.append(plan)
+        if record.id not in models:
+            models.append(record.id)
+    pools = []
+    for pool_id, (name, reads, models, pool_plans) in members.items():
+        if not pool_plans:
+            continue
+        aliases = [alias for plan in pool_plans for alias in plan.record.aliases]
+        given = own_limits_for(own, pool_id, models, aliases)
+        if given is not None and given.cache_reads_count is not None:
+            reads = given.cache_reads_count
+        pools.append(PoolTraffic(pool_id, name, tuple(models), reads, tuple(pool_plans)))
+    return PoolAssignment(tuple(pools), pool_of_stream)
+
+
+# --- 2. peak demand ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PeakDemand:
+    """A pool's demand at its busiest minute (99th percentile), and the horizon day whose volume was used."""
+
+    rpm: int
+    itpm: int
+    otpm: int
+    day_index: int
+
+    def of(self, limit: LimitName) -> int:
+        return {"rpm": self.rpm, "itpm": self.itpm, "otpm": self.otpm}[limit]
+
+
+def peak_demand(pool: PoolTraffic, otpm_basis: str) -> PeakDemand:
+    """Peak demand per limit at the busiest minute of each stream's busiest day.
+
+    Per minute the pool's arrivals are Poisson with rate lambda(t), the sum of its streams' rates; the
+    tokens of a minute are a compound Poisson sum whose size moments mix the streams' by their rates. ITPM
+    counts uncached input and cache writes (cache reads only where the pool says so); OTPM counts output, or
+    `max_tokens` where the rule of the day (`otpm_basis`) was that.
+    """
     lam = [0.0] * MINUTES
     in1 = [0.0] * MINUTES
     in2 = [0.0] * MINUTES
     out1 = [0.0] * MINUTES
     out2 = [0.0] * MINUTES
     peak_day = 0
-    for plan in group.plans:
-        stream = plan.stream
+    for plan in pool.plans:
+        spec = plan.spec
         d = max(range(len(plan.volumes)), key=plan.volumes.__getitem__)
         peak_day = max(peak_day, d)
-        volume = plan.volumes[d] * (1 - stream.batch)
+        volume = plan.volumes[d] * (1 - spec.batch)
         if volume <= 0:
             continue
-        weights = minute_weights(stream.shape)
+        weights = plan.weights
         ps = plan.curve.minute_rates(plan.volumes[d]) if plan.curve else [0.0] * MINUTES
-        a1, b1, a2, b2 = itpm_moments(plan.turns, plan.user, group.reads_count)
-        if otpm_basis == "max_tokens" and stream.max_tokens:
-            o1, o2 = float(stream.max_tokens), float(stream.max_tokens) ** 2
+        a1, b1, a2, b2 = itpm_moments(plan.turns, spec.user, pool.reads_count)
+        if otpm_basis == "max_tokens" and spec.max_tokens:
+            o1, o2 = float(spec.max_tokens), float(spec.max_tokens) ** 2
         else:
-            o1, o2 = plan.output.mean, plan.output.second_moment
+            o1, o2 = spec.output.mean, spec.output.second_moment
         for t in range(MINUTES):
             rate = volume * weights[t]
             lam[t] += rate
@@ -54,7 +173,6 @@ def _pool_demand(group: _PoolDemand, otpm_basis: str) -> dict[str, tuple[int, dt
             out1[t] += rate * o1
             out2[t] += rate * o2
     quantiles: dict[float, int] = {}
-
     seen: dict[tuple[float, float, float], float] = {}
 
     def tokens(t: int, m1: list[float], m2: list[float]) -> float:
@@ -71,154 +189,217 @@ def _pool_demand(group: _PoolDemand, otpm_basis: str) -> dict[str, tuple[int, dt
         found = seen[key3] = token_demand(lam[t], m1[t] / lam[t], m2[t] / lam[t], n_q=nq)
         return found
 
-    rpm = poisson_quantile(max(lam))
     itpm = max(tokens(t, in1, in2) for t in range(MINUTES))
     otpm = max(tokens(t, out1, out2) for t in range(MINUTES))
-    return {
-        "rpm": (rpm, peak_day),
-        "itpm": (math.ceil(itpm - 1e-6), peak_day),
-        "otpm": (math.ceil(otpm - 1e-6), peak_day),
-    }
+    return PeakDemand(poisson_quantile(max(lam)), math.ceil(itpm - 1e-6), math.ceil(otpm - 1e-6), peak_day)
 
 
-def rate_limits(
-    plans: list[StreamPlan],
-    workload: Workload,
-    tier: str,
-    tables: RateTables,
-    limits_day: dt.date,
+# --- 3. the batch queue --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BatchQueueDemand:
+    """Batch requests of the busiest day, all models together: what the batch queue must hold at once."""
+
+    requests: int
+    day_index: int
+    models: tuple[str, ...]
+
+
+def batch_queue_demand(plans: Sequence[StreamPlan]) -> BatchQueueDemand | None:
+    """The day's batch requests at the busiest day (a batch may take up to 24 h); None without batch traffic."""
+    days = range(len(plans[0].volumes))
+    per_day = [sum(p.volumes[d] * p.spec.batch for p in plans) for d in days]
+    busiest = max(days, key=per_day.__getitem__)
+    if per_day[busiest] <= 0:
+        return None
+    models = tuple(sorted({p.record.id for p in plans if p.spec.batch > 0}))
+    return BatchQueueDemand(math.ceil(per_day[busiest]), busiest, models)
+
+
+# --- 4. demand against limits --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Allowances:
+    """Where a pool's limits come from: the workload's own limits first, else the tables of `limits_day`."""
+
+    tables: RateTables
+    limits_day: dt.date
+    own: Mapping[str, OwnLimits]
+    batch_queue_limit: int | None  # the workload's own; else the usage tier's
+
+    def for_pool(self, pool: PoolTraffic, usage_tier: str) -> TierLimits | OwnLimits | None:
+        aliases = [alias for plan in pool.plans for alias in plan.record.aliases]
+        given = own_limits_for(self.own, pool.pool_id, pool.models, aliases)
+        if given is not None:
+            return given
+        published = self.tables.pool(pool.pool_id)
+        if published is None or usage_tier == "custom":
+            return None
+        return self.tables.limits(published, usage_tier, self.limits_day)
+
+    def batch_queue(self, usage_tier: str) -> int | None:
+        if self.batch_queue_limit is not None or usage_tier == "custom":
+            return self.batch_queue_limit
+        found = self.tables.batch(usage_tier, self.limits_day)
+        return found.queue if found else None
+
+
+@dataclass(frozen=True, slots=True)
+class LimitUse:
+    """One limit at the busiest minute: demand against what is allowed, and the exact headroom left."""
+
+    pool: str
+    pool_name: str
+    models: tuple[str, ...]
+    limit: LimitName
+    peak_demand: int
+    allowed: int
+    headroom: float  # 1 - demand/limit, unrounded: checks compare it exactly, displays round it
+    day: dt.date  # the busiest day of the horizon, whose volume was used
+    binding: bool = False  # the tightest limit of its pool
+
+
+def limit_uses(
+    usage_tier: str,
+    pools: Sequence[PoolTraffic],
+    peaks: Sequence[PeakDemand],
+    batch: BatchQueueDemand | None,
+    allowances: Allowances,
+    as_of: dt.date,
+) -> list[LimitUse]:
+    """Every limit of `usage_tier` that applies, in pool order, then the batch queue; binding not marked."""
+    uses: list[LimitUse] = []
+    for pool, peak in zip(pools, peaks):
+        limits = allowances.for_pool(pool, usage_tier)
+        if limits is None:
+            continue
+        day = as_of + dt.timedelta(days=peak.day_index)
+        for limit in MESSAGES_LIMITS:
+            demand, allowed = peak.of(limit), getattr(limits, limit)
+            use = LimitUse(pool.pool_id, pool.name, pool.models, limit, demand, allowed, headroom(demand, allowed), day)
+            uses.append(use)
+    queue = allowances.batch_queue(usage_tier) if batch is not None else None
+    if batch is not None and queue is not None:
+        day = as_of + dt.timedelta(days=batch.day_index)
+        uses.append(
+            LimitUse(
+                "batch",
+                "Message Batches (all models)",
+                batch.models,
+                "batch_queue",
+                batch.requests,
+                queue,
+                headroom(batch.requests, queue),
+                day,
+            )
+        )
+    return uses
+
+
+def mark_binding(uses: Sequence[LimitUse]) -> list[LimitUse]:
+    """The same uses with the tightest limit of each pool marked (the first of them on a tie)."""
+    tightest: dict[str, LimitUse] = {}
+    for use in uses:
+        if use.pool not in tightest or use.headroom < tightest[use.pool].headroom:
+            tightest[use.pool] = use
+    chosen = {id(use) for use in tightest.values()}
+    return [dataclasses.replace(use, binding=True) if id(use) in chosen else use for use in uses]
+
+
+# --- 5. the usage tier that fits, and the spend cap ----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SpendCapUse:
+    """A month's cost against the usage tier's monthly spend cap (None: no cap): past it usage pauses."""
+
+    usage_tier: str
+    cap: Decimal | None
+    cost_per_month: Decimal
+
+    @property
+    def fits(self) -> bool:
+        return self.cap is None or self.cost_per_month <= self.cap
+
+
+def spend_cap_use(usage_tier: str, tables: RateTables, limits_day: dt.date, monthly: Decimal) -> SpendCapUse | None:
+    """The month against the tier's spend cap; None for custom limits, which have no published cap."""
+    if usage_tier == "custom":
+        return None
+    return SpendCapUse(usage_tier, tables.spend_cap(usage_tier, limits_day), monthly)
+
+
+def lowest_fitting_usage_tier(
+    pools: Sequence[PoolTraffic],
+    peaks: Sequence[PeakDemand],
+    batch: BatchQueueDemand | None,
+    allowances: Allowances,
     as_of: dt.date,
     monthly: Decimal,
-    warnings: list[str],
-) -> tuple[list[RateLimitRow], Binding | None, str | None, SpendCap | None, dict[str, str | None]]:
-    groups: dict[str, _PoolDemand] = {}
-    pool_of_stream: dict[str, str | None] = {}
-    for plan in plans:
-        record = plan.record
-        names = {record.id, *record.aliases}
-        custom_key = next((n for n in workload.limits if n in names), None)
-        pool = tables.pool_of(record.id, record.aliases, limits_day)
-        if pool is not None:
-            group = groups.setdefault(pool.id, _PoolDemand(pool.id, pool.name, [], pool.cache_reads_count))
-        elif custom_key is not None:
-            group = groups.setdefault(custom_key, _PoolDemand(custom_key, f"{record.id} (own limits)", [], False))
-        else:
-            warnings.append(
-                f"stream {plan.stream.name}: no published rate limits for {record.id}; headroom not computed "
-                "(give them under `limits:` by model id)"
-            )
-            pool_of_stream[plan.stream.name] = None
-            continue
-        pool_of_stream[plan.stream.name] = group.pool_id
-        if plan.stream.batch >= 1:
-            continue  # all batch: outside the Messages limits
-        group.plans.append(plan)
-        if record.id not in group.models:
-            group.models.append(record.id)
+) -> str | None:
+    """The first usage tier of the scheme in force where every limit keeps headroom >= 0 and the month fits
+    the spend cap; None when none does (custom limits are needed)."""
+    scheme = allowances.tables.scheme(max(as_of, allowances.tables.first_day))
+    for name in scheme.tiers:
+        uses = limit_uses(name, pools, peaks, batch, allowances, as_of)
+        cap = spend_cap_use(name, allowances.tables, allowances.limits_day, monthly)
+        if all(use.headroom >= 0 for use in uses) and (cap is None or cap.fits):
+            return name
+    return None
+
+
+# --- all together --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimitDemand:
+    """The rate-limit side of an estimate: every limit's use, the tightest one, the tier that fits, the cap."""
+
+    uses: tuple[LimitUse, ...]
+    binding: LimitUse | None  # the tightest limit of all
+    lowest_fitting_tier: str | None
+    spend_cap: SpendCapUse | None
+    pool_of_stream: Mapping[str, str | None]
+
+
+def rate_limit_demand(
+    plans: Sequence[StreamPlan],
+    usage_tier: str,
+    allowances: Allowances,
+    as_of: dt.date,
+    monthly: Decimal,
+    log: WarningLog,
+) -> RateLimitDemand:
+    """Demand of the planned streams against the limits of `usage_tier` (see the module docstring)."""
+    tables, limits_day = allowances.tables, allowances.limits_day
+    assignment = assign_pools(plans, allowances.own, tables, limits_day, log)
     basis = tables.otpm_basis(limits_day)
     if basis == "max_tokens":
-        warnings.append(
-            f"OTPM on {limits_day} was estimated from max_tokens (rule before 2026-02-19); used where given"
-        )
-    groups = {pid: g for pid, g in groups.items() if g.plans}
-    demand = {pid: _pool_demand(g, basis) for pid, g in groups.items()}
-    batch_requests = max(
-        (sum(p.volumes[d] * p.stream.batch for p in plans) for d in range(len(plans[0].volumes))), default=0.0
-    )
-    batch_peak_day = max(range(len(plans[0].volumes)), key=lambda d: sum(p.volumes[d] * p.stream.batch for p in plans))
-
-    def limits_for(group: _PoolDemand, name: str):
-        custom = workload.limits.get(group.pool_id) or next(
-            (workload.limits[m] for m in group.models if m in workload.limits), None
-        )
-        if custom is None:
-            for plan in group.plans:
-                for alias in plan.record.aliases:
-                    if alias in workload.limits:
-                        custom = workload.limits[alias]
-        if custom is not None:
-            return custom
-        pool = tables.pool(group.pool_id)
-        return tables.limits(pool, name, limits_day) if pool is not None and name != "custom" else None
-
-    def rows_for(name: str) -> list[RateLimitRow]:
-        rows: list[RateLimitRow] = []
-        for pid, group in groups.items():
-            limits = limits_for(group, name)
-            if limits is None:
-                continue
-            for limit in ("rpm", "itpm", "otpm"):
-                peak, d = demand[pid][limit]
-                value = getattr(limits, limit)
-                rows.append(
-                    RateLimitRow(
-                        pool=pid,
-                        pool_name=group.name,
-                        models=list(group.models),
-                        limit=limit,
-                        peak_demand=peak,
-                        limit_value=value,
-                        headroom=round(headroom(peak, value), 4),
-                        binding=False,
-                        day=as_of + dt.timedelta(days=d),
-                    )
-                )
-        if batch_requests > 0:
-            queue = workload.batch_queue_limit
-            if queue is None and name != "custom":
-                found = tables.batch(name, limits_day)
-                queue = found.queue if found else None
-            if queue is not None:
-                peak = math.ceil(batch_requests)
-                rows.append(
-                    RateLimitRow(
-                        pool="batch",
-                        pool_name="Message Batches (all models)",
-                        models=sorted({p.record.id for p in plans if p.stream.batch > 0}),
-                        limit="batch_queue",
-                        peak_demand=peak,
-                        limit_value=queue,
-                        headroom=round(headroom(peak, queue), 4),
-                        binding=False,
-                        day=as_of + dt.timedelta(days=batch_peak_day),
-                    )
-                )
-        return rows
-
-    rows = rows_for(tier)
-    for pid in {r.pool for r in rows}:
-        mine = [r for r in rows if r.pool == pid]
-        min(mine, key=lambda r: r.headroom).binding = True
-    for pid, group in groups.items():
-        if not any(r.pool == pid for r in rows):
-            warnings.append(f"no {tier} limits for pool {group.name}; give them under `limits:`")
-    binding = None
-    if rows:
-        worst = min(rows, key=lambda r: r.headroom)
-        binding = Binding(pool=worst.pool, limit=worst.limit, headroom=worst.headroom)
-        for row in rows:
-            if row.headroom < 0:
-                warnings.append(
-                    f"{row.pool} {row.limit}: peak demand {row.peak_demand:,} exceeds the {tier} limit "
-                    f"{row.limit_value:,}: requests will be throttled at the busiest minute"
-                )
-    scheme = tables.scheme(max(as_of, tables.first_day))
-    lowest = None
-    for name in scheme.tiers:
-        candidate = rows_for(name)
-        cap = tables.spend_cap(name, limits_day)
-        if all(r.headroom >= 0 for r in candidate) and (cap is None or monthly <= cap):
-            lowest = name
-            break
-    if lowest is None:
-        warnings.append(f"no {scheme.name} tier ({', '.join(scheme.tiers)}) fits this workload; ask for custom limits")
-    spend = None
-    if tier != "custom":
-        cap = tables.spend_cap(tier, limits_day)
-        spend = SpendCap(tier=tier, cap_usd=cap, cost_per_month_usd=monthly, fits=cap is None or monthly <= cap)
-        if not spend.fits:
-            warnings.append(
-                f"a month costs about ${monthly:,.2f}, above the ${cap:,} monthly spend cap of tier {tier}: "
-                "usage would pause until the 1st of the next month"
+        log.add(f"OTPM on {limits_day} was estimated from max_tokens (rule before 2026-02-19); used where given")
+    pools = assignment.pools
+    peaks = [peak_demand(pool, basis) for pool in pools]
+    batch = batch_queue_demand(plans)
+    uses = mark_binding(limit_uses(usage_tier, pools, peaks, batch, allowances, as_of))
+    for pool in pools:
+        if not any(use.pool == pool.pool_id for use in uses):
+            log.add(f"no {usage_tier} limits for pool {pool.name}; give them under `limits:`")
+    binding = min(uses, key=lambda use: use.headroom) if uses else None
+    for use in uses:
+        if use.headroom < 0:
+            log.add(
+                f"{use.pool} {use.limit}: peak demand {use.peak_demand:,} exceeds the limit {use.allowed:,} of "
+                f"usage tier {usage_tier}: requests will be throttled at the busiest minute"
             )
-    return rows, binding, lowest, spend, pool_of_stream
+    lowest = lowest_fitting_usage_tier(pools, peaks, batch, allowances, as_of, monthly)
+    if lowest is None:
+        scheme = tables.scheme(max(as_of, tables.first_day))
+        log.add(f"no {scheme.name} usage tier ({', '.join(scheme.tiers)}) fits this workload; ask for custom limits")
+    spend = spend_cap_use(usage_tier, tables, limits_day, monthly)
+    if spend is not None and not spend.fits:
+        log.add(
+            f"a month costs about ${monthly:,.2f}, above the ${spend.cap:,} monthly spend cap of usage tier "
+            f"{usage_tier}: usage would pause until the 1st of the next month"
+        )
+    return RateLimitDemand(tuple(uses), binding, lowest, spend, assignment.pool_of_stream)

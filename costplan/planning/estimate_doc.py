@@ -1,5 +1,9 @@
-"""The estimate as a document: the JSON contract of `costplan estimate --format json`, its schema, and a
+"""The estimate as a document: the JSON contract of `costplan estimate`'s JSON output, its schema, and a
 lenient reader of saved documents (baselines) that `costplan check` and plan-vs-actual compare with.
+
+Numbers are written unrounded (floats at full precision, money as exact decimal strings): a reader that
+decides pass or fail compares them exactly, and a display rounds them (`render.estimate`). The document is
+built from the computation's results in one place, `planning.assemble`.
 
 `schemas/estimate.schema.json` is generated from the writer's models
 (`python -m costplan.planning.estimate_doc > schemas/estimate.schema.json`).
@@ -61,12 +65,12 @@ class StreamResult(_Out):
 
     name: str
     model: str = Field(description="Canonical model id.")
-    requests_per_day: float = Field(description="Requests on the first day (as_of).")
+    requests_per_day: float = Field(description="Expected requests on the first day (as_of), unrounded.")
     batch_share: float
     prefix_tokens: int = Field(description="Tools + system tokens per request.")
     prefix_tokens_method: str = Field(description="given, api, heuristic or cache.")
     cache_hit_rate: float | None = Field(
-        description="Cache reads / (reads + writes) in tokens on the first day; null without caching."
+        description="Cache reads / (reads + writes) in tokens on the first day, unrounded; null without caching."
     )
     tokens_per_day: Tokens
     web_search_requests_per_day: int
@@ -78,8 +82,10 @@ class StreamResult(_Out):
     p95_cost_per_day_usd: Money | None = None
     pool: str | None = Field(description="Rate-limit pool the model draws on.")
     lifecycle: Lifecycle
-    hourly_requests: list[float] = Field(description="Requests per UTC hour on the first day (24 values).")
-    hourly_cache_hit_rate: list[float] | None = None
+    hourly_requests: list[float] = Field(description="Expected requests per UTC hour on the first day (24 values).")
+    hourly_cache_hit_rate: list[float] | None = Field(
+        default=None, description="Prefix hit probability per UTC hour on the first day (24 values); null uncached."
+    )
 
 
 class Total(_Out):
@@ -101,22 +107,26 @@ class RateLimitRow(_Out):
     limit: Literal["rpm", "itpm", "otpm", "batch_queue"]
     peak_demand: int = Field(description="Demand at the busiest minute (99th percentile); queue size for batch.")
     limit_value: int
-    headroom: float = Field(description="1 - demand/limit; negative means throttled.")
+    headroom: float = Field(description="1 - demand/limit, unrounded; negative means throttled.")
     binding: bool = Field(description="The tightest limit of its pool.")
     day: dt.date = Field(description="Busiest day of the horizon, whose volume was used.")
 
 
 class SpendCap(_Out):
-    tier: str
+    """The usage tier's monthly spend cap against a month's cost: past the cap the API pauses usage."""
+
+    tier: str = Field(description="The usage tier.")
     cap_usd: Money | None
     cost_per_month_usd: Money
     fits: bool
 
 
 class Binding(_Out):
+    """The tightest rate limit of the estimate."""
+
     pool: str
     limit: str
-    headroom: float
+    headroom: float = Field(description="1 - demand/limit, unrounded.")
 
 
 class Estimate(_Out):
@@ -126,7 +136,7 @@ class Estimate(_Out):
     name: str
     as_of: dt.date
     days: int
-    tier: str
+    tier: str = Field(description="The account's usage tier the rate limits are shown for (start, build, 1-4, custom).")
     limits_as_of: dt.date = Field(description="Date of the rate-limit tables used.")
     pricing_version: str
     ratelimits_version: str
@@ -136,7 +146,9 @@ class Estimate(_Out):
     total: Total
     rate_limits: list[RateLimitRow]
     binding: Binding | None
-    lowest_fitting_tier: str | None
+    lowest_fitting_tier: str | None = Field(
+        description="The lowest usage tier whose limits and spend cap the workload fits; null: none does."
+    )
     spend_cap: SpendCap | None
     warnings: list[str]
 
@@ -146,7 +158,7 @@ class Estimate(_Out):
 
 
 def json_schema() -> dict[str, Any]:
-    """JSON Schema of `costplan estimate --format json` (generated from the models above)."""
+    """JSON Schema of an estimate's JSON document (generated from the models above)."""
     schema = Estimate.model_json_schema(mode="serialization")
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "costplan estimate"
@@ -220,7 +232,7 @@ class RateLimitDoc(_Doc):
 
 
 class SpendCapDoc(_Doc):
-    """The tier's monthly spend cap: past it the API pauses usage until the next month."""
+    """The usage tier's monthly spend cap: past it the API pauses usage until the next month."""
 
     tier: str | None = None
     cap_usd: Decimal | None = None
@@ -264,17 +276,20 @@ class EstimateDoc(_Doc):
         return self
 
 
+SAVE_ONE = "use an estimate's JSON document: `Estimate.to_dict()`, as `costplan estimate` writes it in JSON"
+
+
 def parse_estimate(data: Any, *, source: str = "estimate") -> EstimateDoc:
     """Validate an estimate dict; a document that is not an estimate is an `InputError` naming the field."""
     if not isinstance(data, Mapping):
         raise InputError(
             f"{source}: not a costplan estimate (expected a JSON object, got {type(data).__name__})",
-            fix="save one with `costplan estimate workload.yaml --format json > estimate.json`",
+            fix=SAVE_ONE,
         )
     if "checks" in data and "passed" in data and "streams" not in data:
         raise InputError(
             f"{source}: this is a `costplan check` report, not an estimate",
-            fix="save the baseline with `costplan estimate workload.yaml --format json`",
+            fix=SAVE_ONE,
         )
     try:
         return EstimateDoc.model_validate(data)
@@ -286,7 +301,7 @@ def parse_estimate(data: Any, *, source: str = "estimate") -> EstimateDoc:
             problems.append(f"field `{where}` {what.lower()}" if where else what)
         raise InputError(
             f"{source}: not a costplan estimate: {'; '.join(problems)}",
-            fix="save one with `costplan estimate workload.yaml --format json > estimate.json`",
+            fix=SAVE_ONE,
         ) from None
 
 

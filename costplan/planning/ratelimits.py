@@ -1,33 +1,34 @@
-"""Rate-limit tables (data in `pricing/ratelimits.yaml`) and the headroom maths on top of them.
+"""Rate-limit tables (data in `pricing/ratelimits.yaml`): pools, limits per usage tier, batch queues, spend caps.
 
-The tables are versioned by date because both the tier scheme (1-4 until 2026-06-26, Start/Build/Scale
+The tables are versioned by date because both the usage-tier scheme (1-4 until 2026-06-26, Start/Build/Scale
 since) and the pools (which models share a bucket) changed during 2026, and a plan made for an old date
 must be judged by the limits of that date. The schema is strict so a typo in the data fails loudly.
 
-Demand at the busiest minute is a high quantile of Poisson arrivals, not the mean: a plan that fits on
-average is throttled in every busy minute.
+"Usage tier" is the account's rate-limit tier (build, scale, ...), never the prompt-length price tier; the
+file's `tiers:` keys are usage tiers. The demand these limits are held against is `planning.demand`'s.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
-import math
 import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from costplan.dated import in_force_or_first, latest_with
 from costplan.errors import InputError, field_path
+from costplan.planning.warning_log import WarningLog
 from costplan.yamlfile import read_yaml_mapping
 
 LimitName = Literal["rpm", "itpm", "otpm", "batch_queue"]
 Confidence = Literal["official", "official-derived", "third-party-consistent", "third-party-single", "uncertain"]
 SCHEME_CHANGE = dt.date(2026, 6, 26)
-QUANTILE = 0.99
 _DATED = re.compile(r"-\d{8}$")
 
 
@@ -44,7 +45,7 @@ class Source(_Strict):
 
 
 class Scheme(_Strict):
-    """Tier names in force from `since` until the next scheme."""
+    """Usage-tier names in force from `since` until the next scheme."""
 
     name: str
     since: dt.date
@@ -52,8 +53,8 @@ class Scheme(_Strict):
     sources: tuple[str, ...] = Field(min_length=1)
 
 
-class Limits(_Strict):
-    """Messages API limits of one pool at one tier, per minute."""
+class TierLimits(_Strict):
+    """Messages API limits of one pool at one usage tier, per minute."""
 
     rpm: int = Field(gt=0, description="Requests per minute.")
     itpm: int = Field(gt=0, description="Input tokens per minute (uncached input + cache writes).")
@@ -61,11 +62,11 @@ class Limits(_Strict):
 
 
 class LimitSnapshot(_Strict):
-    """A pool's limits per tier, in force from `since`."""
+    """A pool's limits per usage tier, in force from `since`."""
 
     since: dt.date
     sources: tuple[str, ...] = Field(min_length=1)
-    tiers: dict[str, Limits]
+    tiers: dict[str, TierLimits]
 
 
 class Member(_Strict):
@@ -95,7 +96,7 @@ class Pool(_Strict):
 
 
 class BatchLimits(_Strict):
-    """Message Batches limits of one tier, shared across all models."""
+    """Message Batches limits of one usage tier, shared across all models."""
 
     rpm: int = Field(gt=0)
     queue: int = Field(gt=0, description="Batch requests in the processing queue at once.")
@@ -175,14 +176,18 @@ class RateTables:
     def scheme(self, day: dt.date) -> Scheme:
         return in_force_or_first(self.table.schemes, day)
 
-    def scheme_of_tier(self, tier: str) -> Scheme | None:
+    def scheme_of(self, usage_tier: str) -> Scheme | None:
+        """The scheme that names a usage tier, or None for a name no scheme has."""
         for scheme in self.table.schemes:
-            if tier in scheme.tiers:
+            if usage_tier in scheme.tiers:
                 return scheme
         return None
 
+    def usage_tier_names(self) -> list[str]:
+        return sorted({t for s in self.table.schemes for t in s.tiers})
+
     def last_day_of(self, scheme: Scheme) -> dt.date:
-        """The last day a scheme was in force (for a legacy tier named after the change)."""
+        """The last day a scheme was in force (for a legacy usage tier named after the change)."""
         later = [s.since for s in self.table.schemes if s.since > scheme.since]
         return (min(later) - dt.timedelta(days=1)) if later else dt.date.max
 
@@ -202,24 +207,38 @@ class RateTables:
     def pool(self, pool_id: str) -> Pool | None:
         return next((p for p in self.table.pools if p.id == pool_id), None)
 
-    def limits(self, pool: Pool, tier: str, day: dt.date) -> Limits | None:
-        """The pool's limits at `tier` on `day`, looking back to older snapshots that name the tier."""
-        return _tier_entry(pool.limits, tier, day)
+    def limits(self, pool: Pool, usage_tier: str, day: dt.date) -> TierLimits | None:
+        """The pool's limits at `usage_tier` on `day`, looking back to older snapshots that name it."""
+        return _tier_entry(pool.limits, usage_tier, day)
 
-    def batch(self, tier: str, day: dt.date) -> BatchLimits | None:
-        return _tier_entry(self.table.batch, tier, day)
+    def batch(self, usage_tier: str, day: dt.date) -> BatchLimits | None:
+        return _tier_entry(self.table.batch, usage_tier, day)
 
-    def spend_cap(self, tier: str, day: dt.date) -> Decimal | None:
-        return _tier_entry(self.table.spend_caps, tier, day)
+    def spend_cap(self, usage_tier: str, day: dt.date) -> Decimal | None:
+        """The monthly spend cap of a usage tier: past it the API pauses usage until the next month."""
+        return _tier_entry(self.table.spend_caps, usage_tier, day)
 
     def otpm_basis(self, day: dt.date) -> str:
         return in_force_or_first(self.table.otpm_basis, day).basis
 
 
-def _tier_entry(series: Any, tier: str, day: dt.date) -> Any:
-    """A tier's value from the closest snapshot that names it (`dated.latest_with`)."""
-    found = latest_with(series, day, lambda snapshot: tier in snapshot.tiers)
-    return None if found is None else found.tiers[tier]
+V_co = TypeVar("V_co", covariant=True)
+
+
+class _PerTier(Protocol[V_co]):
+    """A dated snapshot with a value per usage tier (limits, batch limits, spend caps)."""
+
+    @property
+    def since(self) -> dt.date: ...
+
+    @property
+    def tiers(self) -> Mapping[str, V_co]: ...
+
+
+def _tier_entry(series: Sequence[_PerTier[V_co]], usage_tier: str, day: dt.date) -> V_co | None:
+    """A usage tier's value from the closest snapshot that names it (`dated.latest_with`)."""
+    found = latest_with(series, day, lambda snapshot: usage_tier in snapshot.tiers)
+    return None if found is None else found.tiers[usage_tier]
 
 
 def read_ratelimit_file(path: Path) -> RateTables:
@@ -246,95 +265,52 @@ def load_ratelimits(path: str | None = None) -> RateTables:
     return read_ratelimit_file(Path(path))
 
 
-# --- headroom maths -------------------------------------------------------------------------------------
+# --- which usage tier, on which copy of the tables ----------------------------------------------------
 
 
-def poisson_quantile(lam: float, q: float = QUANTILE) -> int:
-    """Smallest n with P(N <= n) >= q for N ~ Poisson(lam).
+@dataclass(frozen=True, slots=True)
+class UsageTierChoice:
+    """The usage tier the headroom is shown for, and the date of the limit tables that judge it."""
 
-    Exact summation up to lam = 1000 (log-space pmf so large means do not underflow); above it the
-    Cornish-Fisher expansion of the normal approximation, accurate to about one request there.
+    name: str
+    limits_day: dt.date
+
+
+def choose_usage_tier(requested: str | None, tables: RateTables, as_of: dt.date, log: WarningLog) -> UsageTierChoice:
+    """Resolve a usage tier (None: the lowest of the scheme in force) across the scheme change of 2026-06-26.
+
+    A legacy tier (1-4) named after the change is judged by its last published limits, a floor for the
+    account's current ones (no organization got lower limits); a new tier named before the change by its first
+    published limits. Both say so. A date before the first copy of the tables uses that copy.
     """
-    if lam <= 0:
-        return 0
-    if lam > 1000:
-        z = _normal_quantile(q)
-        return math.ceil(lam + z * math.sqrt(lam) + (z * z - 1) / 6 - 0.5)
-    log_p = -lam
-    cdf = math.exp(log_p)
-    n = 0
-    while cdf < q:
-        n += 1
-        log_p += math.log(lam) - math.log(n)
-        cdf += math.exp(log_p)
-    return n
-
-
-def _normal_quantile(q: float) -> float:
-    """Inverse of the standard normal CDF (Acklam's rational approximation, |error| < 1.2e-9)."""
-    a = (
-        -3.969683028665376e01,
-        2.209460984245205e02,
-        -2.759285104469687e02,
-        1.383577518672690e02,
-        -3.066479806614716e01,
-        2.506628277459239e00,
-    )
-    b = (
-        -5.447609879822406e01,
-        1.615858368580409e02,
-        -1.556989798598866e02,
-        6.680131188771972e01,
-        -1.328068155288572e01,
-    )
-    c = (
-        -7.784894002430293e-03,
-        -3.223964580411365e-01,
-        -2.400758277161838e00,
-        -2.549732539343734e00,
-        4.374664141464968e00,
-        2.938163982698783e00,
-    )
-    d = (7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e00, 3.754408661907416e00)
-    if not 0 < q < 1:
-        raise ValueError("quantile must be in (0, 1)")
-    low = 0.02425
-    if q < low:
-        t = math.sqrt(-2 * math.log(q))
-        return (((((c[0] * t + c[1]) * t + c[2]) * t + c[3]) * t + c[4]) * t + c[5]) / (
-            (((d[0] * t + d[1]) * t + d[2]) * t + d[3]) * t + 1
+    name = requested
+    limits_day = as_of
+    if as_of < tables.first_day:
+        log.add(f"rate-limit tables start on {tables.first_day}; used that copy for {as_of}")
+        limits_day = tables.first_day
+    in_force = tables.scheme(limits_day)
+    if name is None:
+        name = in_force.tiers[0]
+        log.add(f"no usage tier given; headroom shown for usage tier {name} (set `tier:` in the workload)")
+    if name == "custom":
+        return UsageTierChoice(name, limits_day)
+    scheme = tables.scheme_of(name)
+    if scheme is None:
+        raise InputError(
+            f"unknown usage tier `{name}`", fix=f"use one of {', '.join(tables.usage_tier_names())} or custom"
         )
-    if q > 1 - low:
-        return -_normal_quantile(1 - q)
-    t = q - 0.5
-    r = t * t
-    return (
-        (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5])
-        * t
-        / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1)
-    )
-
-
-def token_demand(lam: float, mean: float, mean_square: float, q: float = QUANTILE, n_q: int | None = None) -> float:
-    """Tokens in a minute at quantile q when lam requests arrive (Poisson) with sizes of the given moments.
-
-    N_q * E[X] + z_q * sqrt(lam * Var[X]): the count quantile at the mean size, plus the normal quantile of
-    the size spread. Exactly N_q * X for a constant size; never below the compound-Poisson normal
-    approximation (standard deviations are subadditive); and nondecreasing in lam, so less traffic never
-    shows more demand.
-    """
-    if lam <= 0:
-        return 0.0
-    n = poisson_quantile(lam, q) if n_q is None else n_q
-    spread = mean_square - mean * mean
-    spread = spread if spread > 1e-9 * mean * mean else 0.0  # float noise of a constant size
-    z = Z_QUANTILE if q == QUANTILE else _normal_quantile(q)
-    return n * mean + z * math.sqrt(lam * spread)
-
-
-Z_QUANTILE = _normal_quantile(QUANTILE)
-
-
-def headroom(demand: float, limit: float) -> float:
-    """1 - demand/limit: 0.3 means 30 % to spare, negative means throttled at the busiest minute."""
-    return 1.0 - demand / limit
+    if scheme.name != in_force.name:
+        if scheme.since < in_force.since:
+            limits_day = tables.last_day_of(scheme)
+            log.add(
+                f"usage tier {name} is from the {scheme.name} scheme, replaced on {in_force.since}; headroom uses "
+                f"its last published limits ({limits_day}), a floor for your current ones (no organization got "
+                f"lower limits); use {', '.join(in_force.tiers)}"
+            )
+        else:
+            limits_day = scheme.since
+            log.add(
+                f"usage tier {name} did not exist on {as_of} (the {scheme.name} scheme starts {scheme.since}); "
+                f"used its first published limits"
+            )
+    return UsageTierChoice(name, limits_day)

@@ -1,6 +1,8 @@
 """One stream's traffic as statistics: request sizes, the daily shape, prefix-cache hits, the request mix.
 
-Everything here is floats and closed forms (the model is described in `planning.simulate`'s docstring); no money.
+Everything here is floats and closed forms (the model is described in `planning.simulate`'s docstring); no
+money, and nothing of the workload file: a stream reaches this module as a `TrafficSpec`, read once from the
+file at the boundary (`planning.streams`).
 """
 
 from __future__ import annotations
@@ -8,18 +10,21 @@ from __future__ import annotations
 import bisect
 import math
 import random
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 from costplan.billing.tables import ModelRecord
 from costplan.billing.usage import CACHE_WRITE_CLASS, TOKEN_CLASSES
-from costplan.planning.workload import Distribution, Stream
+from costplan.planning.quantiles import Z95, lognormal_sigma
 
 MINUTES = 1440
+MONTH_DAYS = 30  # growth is per month of 30 days, and a month's cost is 30 average days
 CLASSES = TOKEN_CLASSES
+FLAT = (1.0,) * 24
 # Business hours: 09:00-17:00 UTC carry 85 % of the day's traffic evenly, the other 16 hours share 15 %.
 BUSINESS_HOURS = tuple(0.85 / 8 if 9 <= h < 17 else 0.15 / 16 for h in range(24))
+NAMED_SHAPES = {"flat": FLAT, "business-hours": BUSINESS_HOURS}
 
 
 # --- sizes --------------------------------------------------------------------------------------------
@@ -29,7 +34,7 @@ def _phi(x: float) -> float:
     return 0.5 * math.erfc(-x / math.sqrt(2))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Sizes:
     """Tokens per request: a constant, or a lognormal fitted to a mean and a 95th percentile."""
 
@@ -37,15 +42,11 @@ class Sizes:
     sigma: float = 0.0
 
     @classmethod
-    def of(cls, spec: int | Distribution) -> Sizes:
-        if isinstance(spec, Distribution):
-            if spec.p95 is None or spec.p95 == spec.mean:
-                return cls(float(spec.mean))
-            z = 1.6448536269514722
-            # mean = e^(mu + s^2/2), p95 = e^(mu + z s)  =>  s^2/2 - z s + ln(p95/mean) = 0, smaller root
-            sigma = z - math.sqrt(z * z - 2 * math.log(spec.p95 / spec.mean))
-            return cls(float(spec.mean), sigma)
-        return cls(float(spec))
+    def fitted(cls, mean: float, p95: float | None = None) -> Sizes:
+        """The lognormal with this mean and p95 (`quantiles.lognormal_sigma`); a constant without a p95."""
+        if p95 is None or p95 == mean:
+            return cls(float(mean))
+        return cls(float(mean), lognormal_sigma(mean, p95))
 
     @property
     def mu(self) -> float:
@@ -59,7 +60,7 @@ class Sizes:
         return rng.lognormvariate(self.mu, self.sigma) if self.sigma > 0 and self.mean > 0 else self.mean
 
     def quantile95(self) -> float:
-        return math.exp(self.mu + 1.6448536269514722 * self.sigma) if self.sigma > 0 else self.mean
+        return math.exp(self.mu + Z95 * self.sigma) if self.sigma > 0 else self.mean
 
     def split(self, cuts: Sequence[float]) -> list[tuple[float, float]]:
         """(probability, E[X; X in segment]) for the segments (-inf, c1], (c1, c2], ..., (ck, inf)."""
@@ -81,17 +82,70 @@ class Sizes:
         return out
 
 
+# --- a stream's traffic, as the statistics need it -----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CacheSpec:
+    """Prompt caching of the tools+system prefix: its TTL and how many distinct prefixes split the traffic."""
+
+    ttl: Literal["5m", "1h"]
+    minutes: int
+    prefixes: int
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationSpec:
+    """Multi-turn chats: requests per conversation and the mean time between turns (seconds)."""
+
+    turns: int
+    think_time: float
+
+
+@dataclass(frozen=True, slots=True)
+class TrafficSpec:
+    """One stream's traffic, read once from its workload entry: volume, shape, sizes, caching, the mix."""
+
+    name: str
+    daily_requests: float  # on the first day
+    growth_per_month: float
+    hourly_shape: tuple[float, ...]  # 24 UTC-hour weights, not normalised
+    user: Sizes  # new input per request, after the cached prefix
+    output: Sizes
+    cache: CacheSpec | None
+    conversation: ConversationSpec | None
+    batch: float  # share of requests sent through Message Batches
+    web_searches: float  # per request
+    max_tokens: int | None
+    speed: str
+    inference_geo: str | None
+
+    @property
+    def write_class(self) -> str:
+        """The token class this stream's cache writes bill as (the API's default TTL is 5 minutes)."""
+        return CACHE_WRITE_CLASS[self.cache.ttl if self.cache else "5m"]
+
+    @property
+    def ttl_minutes(self) -> int:
+        return self.cache.minutes if self.cache else 5
+
+    @property
+    def turns(self) -> int:
+        return self.conversation.turns if self.conversation else 1
+
+
+def hourly_shape(shape: str | Sequence[float]) -> tuple[float, ...]:
+    """24 hourly weights for a named shape (flat, business-hours) or a list of them."""
+    if isinstance(shape, str):
+        return NAMED_SHAPES[shape]
+    return tuple(float(w) for w in shape)
+
+
 # --- shapes and cache hits ----------------------------------------------------------------------------
 
 
-def minute_weights(shape: str | Sequence[float]) -> tuple[float, ...]:
+def minute_weights(hourly: Sequence[float]) -> tuple[float, ...]:
     """Share of the day's requests in each minute (sums to 1); hourly weights are flat within the hour."""
-    if shape == "flat":
-        hourly: Sequence[float] = (1.0,) * 24
-    elif shape == "business-hours":
-        hourly = BUSINESS_HOURS
-    else:
-        hourly = shape  # type: ignore[assignment]
     total = float(sum(hourly))
     return tuple(hourly[m // 60] / total / 60 for m in range(MINUTES))
 
@@ -106,7 +160,7 @@ def window_sums(weights: Sequence[float], minutes: int) -> tuple[float, ...]:
     return tuple(out)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CacheCurve:
     """Hit probability by minute for one shape, TTL and prefix count; groups identical minutes for speed."""
 
@@ -116,8 +170,7 @@ class CacheCurve:
     groups: tuple[tuple[float, float], ...]  # (total weight of the group's minutes, window), one per distinct
 
     @classmethod
-    def build(cls, shape: str | Sequence[float], ttl_minutes: int, prefixes: int) -> CacheCurve:
-        weights = minute_weights(shape)
+    def build(cls, weights: tuple[float, ...], ttl_minutes: int, prefixes: int) -> CacheCurve:
         windows = window_sums(weights, ttl_minutes)
         grouped: dict[tuple[float, float], float] = {}
         for w, n in zip(weights, windows):
@@ -133,10 +186,22 @@ class CacheCurve:
         return [1 - math.exp(-volume * n / self.prefixes) for n in self.windows]
 
 
+def warm_history(spec: TrafficSpec) -> float:
+    """Probability that a conversation's next turn finds the previous turn's cache warm.
+
+    Think time is exponential with the given mean, so the next turn arrives within the TTL with probability
+    1 - exp(-TTL / think time); an instant reply always does.
+    """
+    if spec.conversation is None:
+        return 0.0
+    think = spec.conversation.think_time
+    return 1.0 if think == 0 else 1 - math.exp(-spec.ttl_minutes * 60 / think)
+
+
 # --- one stream's request mix ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Kind:
     """A request variant within a turn: weight = a + b*p, where p is the prefix hit probability."""
 
@@ -148,27 +213,24 @@ class Kind:
     user_to: Literal["input", "write"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Turn:
     offset: float  # prompt tokens besides the new input: prefix + history
     kinds: tuple[Kind, ...]
 
 
-def build_turns(
-    prefix: int, user: Sizes, output: Sizes, stream: Stream, min_cache: int | None, warm: float
-) -> tuple[tuple[Turn, ...], bool]:
+def build_turns(prefix: int, spec: TrafficSpec, min_cache: int | None) -> tuple[tuple[Turn, ...], bool]:
     """The request variants of every turn, and whether the prefix itself is cached."""
-    cached = stream.cache is not None
+    cached = spec.cache is not None
+    conversational = spec.conversation is not None
+    warm = warm_history(spec)
     floor = min_cache or 0
     prefix_cached = cached and prefix > 0 and prefix >= floor
-    turns_n = stream.conversation.turns if stream.conversation else 1
-    u, o = user.mean, output.mean
+    u, o = spec.user.mean, spec.output.mean
     turns = []
-    for j in range(1, turns_n + 1):
+    for j in range(1, spec.turns + 1):
         history = (j - 1) * (u + o)
-        conv = (
-            cached and stream.conversation is not None and prefix + history + u >= floor and (prefix + history + u) > 0
-        )
+        conv = cached and conversational and prefix + history + u >= floor and (prefix + history + u) > 0
         prev_conv = j > 1 and conv and prefix + (j - 2) * (u + o) + u >= floor
         kinds: list[Kind] = []
         if not conv:
@@ -192,12 +254,12 @@ def build_turns(
     return tuple(turns), prefix_cached
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Linear:
     """Expected tokens per request by class as A + B*p."""
 
-    a: dict[str, float]
-    b: dict[str, float]
+    a: Mapping[str, float]
+    b: Mapping[str, float]
 
     def at(self, p: float) -> dict[str, float]:
         return {k: self.a[k] + self.b[k] * p for k in self.a}
@@ -252,24 +314,74 @@ def itpm_moments(turns: Sequence[Turn], user: Sizes, reads_count: bool) -> tuple
 # --- a stream, planned once ----------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class StreamPlan:
-    """Everything about one stream that does not depend on the day."""
+    """Everything about one stream that does not depend on the day: its traffic, model, prefix and mix."""
 
-    stream: Stream
+    spec: TrafficSpec
     record: ModelRecord
-    prefix: int
-    prefix_method: str
-    user: Sizes
-    output: Sizes
+    prefix: int  # tools + system tokens per request
+    prefix_method: str  # how the prefix was counted: given, api, heuristic, cache (joined by +)
     turns: tuple[Turn, ...]
     prefix_cached: bool
-    curve: CacheCurve | None
-    volumes: list[float]
-    hit_rates: list[float]
-    segments: dict[tuple[int, ...], list[Linear]] = field(default_factory=dict)
+    weights: tuple[float, ...]  # share of the day's requests in each minute
+    curve: CacheCurve | None  # None when the prefix is never cached
+    volumes: tuple[float, ...]  # requests on each day of the horizon
+    hit_rates: tuple[float, ...]  # traffic-weighted prefix hit probability on each day
 
     @property
-    def write_class(self) -> str:
-        """The token class this stream's cache writes bill as (the API's default TTL is 5 minutes)."""
-        return CACHE_WRITE_CLASS[self.stream.cache.ttl if self.stream.cache else "5m"]
+    def name(self) -> str:
+        return self.spec.name
+
+
+def plan_traffic(
+    spec: TrafficSpec,
+    record: ModelRecord,
+    prefix: int,
+    prefix_method: str,
+    days: int,
+    curves: dict[tuple[tuple[float, ...], int, int], CacheCurve],
+) -> StreamPlan:
+    """A stream's day-independent statistics over a horizon of `days`.
+
+    Volume grows by `growth_per_month` compounded per day. `curves` is shared by the streams of one
+    estimate: streams with the same shape, TTL and prefix count share a hit curve.
+    """
+    turns, prefix_cached = build_turns(prefix, spec, record.min_cacheable_tokens)
+    weights = minute_weights(spec.hourly_shape)
+    growth = (1 + spec.growth_per_month) ** (1 / MONTH_DAYS)
+    volumes = tuple(spec.daily_requests * growth**d for d in range(days))
+    curve = None
+    hit_rates = (0.0,) * days
+    if prefix_cached and spec.cache is not None:
+        key = (spec.hourly_shape, spec.cache.minutes, spec.cache.prefixes)
+        curve = curves.get(key)
+        if curve is None:
+            curve = curves[key] = CacheCurve.build(weights, spec.cache.minutes, spec.cache.prefixes)
+        by_volume: dict[float, float] = {}  # without growth every day has the same volume
+        hit_rates = tuple(by_volume.get(v) or by_volume.setdefault(v, curve.day_rate(v)) for v in volumes)
+    return StreamPlan(spec, record, prefix, prefix_method, turns, prefix_cached, weights, curve, volumes, hit_rates)
+
+
+@dataclass(frozen=True, slots=True)
+class DayProfile:
+    """The first day by UTC hour, for a plot: expected requests, and the prefix hit probability if cached."""
+
+    hourly_requests: tuple[float, ...]
+    hourly_hit_rates: tuple[float, ...] | None
+
+
+def day_profile(plan: StreamPlan) -> DayProfile:
+    """Requests per hour on the first day, and the mean hit probability of each hour that has traffic.
+
+    Hourly weights are flat within the hour, so an hour's share of the day is its weight over the total, and
+    its hit rate (weighted by its traffic) is the plain mean of its minutes; an hour without traffic has none.
+    """
+    shape, volume = plan.spec.hourly_shape, plan.volumes[0]
+    total = float(sum(shape))
+    hourly = tuple(volume * w / total for w in shape)
+    if plan.curve is None:
+        return DayProfile(hourly, None)
+    minute = plan.curve.minute_rates(volume)
+    hits = tuple(sum(minute[h * 60 : h * 60 + 60]) / 60 if shape[h] > 0 else 0.0 for h in range(24))
+    return DayProfile(hourly, hits)

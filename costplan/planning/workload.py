@@ -3,6 +3,10 @@
 A workload file is written by hand and read by CI, so every error names the file, the line, the field and
 a fix ("did you mean requests_per_day?"). YAML is parsed to a node tree first so each value keeps its line,
 then validated by strict pydantic models (unknown keys are errors, not silently ignored).
+
+The same models give the file's JSON Schema (`python -m costplan.planning.workload >
+schemas/workload.schema.json`), so an editor checks a workload as it is typed, and they are what
+`costplan.estimate` accepts besides a path: a `Workload`, or the parsed mapping.
 """
 
 from __future__ import annotations
@@ -10,8 +14,9 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import difflib
-import math
+import os
 import re
+from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -24,15 +29,19 @@ from pydantic import (
     Field,
     PrivateAttr,
     ValidationError,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
 
 from costplan.errors import InputError, field_path
+from costplan.planning.quantiles import MAX_P95_RATIO, lognormal_sigma
 from costplan.yamlfile import load_yaml
 
-Z95 = 1.6448536269514722  # standard normal 95th percentile
-TIER_NAMES = ("start", "build", "scale", "1", "2", "3", "4", "custom")
+# The account's usage tiers (rate limits and spend cap): Start/Build/Scale since 2026-06-26, 1-4 before.
+USAGE_TIER_NAMES = ("start", "build", "scale", "1", "2", "3", "4", "custom")
+PERCENT = r"^\s*[-+]?\d+(\.\d+)?\s*%\s*$"  # what `_percent` reads, for the JSON Schema
+DURATION = r"^\s*\d+(\.\d+)?\s*(s|m|min|h)?\s*$"  # what `_seconds` reads
 
 
 def _percent(value: Any) -> Any:
@@ -58,12 +67,45 @@ def _seconds(value: Any) -> Any:
     return value
 
 
-def _tier(value: Any) -> Any:
+def _usage_tier(value: Any) -> Any:
+    """`tier: 2` and `tier: Build` as the names the tables use ("2", "build")."""
     return str(value).strip().lower() if isinstance(value, (int, str)) and not isinstance(value, bool) else value
 
 
-Fraction = Annotated[float, BeforeValidator(_percent), Field(ge=0, le=1)]
-Seconds = Annotated[float, BeforeValidator(_seconds), Field(ge=0)]
+def _number_or_text(pattern: str, **bounds: float) -> WithJsonSchema:
+    """The JSON Schema of a value that is a number or text a before-validator reads (`10%`, `45s`)."""
+    return WithJsonSchema({"anyOf": [{"type": "number", **bounds}, {"type": "string", "pattern": pattern}]})
+
+
+Fraction = Annotated[
+    float, BeforeValidator(_percent), Field(ge=0, le=1), _number_or_text(PERCENT, minimum=0, maximum=1)
+]
+Growth = Annotated[
+    float,
+    BeforeValidator(_percent),
+    Field(gt=-1, le=100),
+    _number_or_text(PERCENT, exclusiveMinimum=-1, maximum=100),
+]
+MAX_THINK_TIME = 30 * 86400
+ThinkTime = Annotated[
+    float,
+    BeforeValidator(_seconds),
+    Field(ge=0, le=MAX_THINK_TIME),
+    _number_or_text(DURATION, minimum=0, maximum=MAX_THINK_TIME),
+]
+UsageTier = Annotated[
+    Literal[USAGE_TIER_NAMES] | None,  # type: ignore[valid-type]
+    BeforeValidator(_usage_tier),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"enum": list(USAGE_TIER_NAMES)},
+                {"type": "integer", "minimum": 1, "maximum": 4},
+                {"type": "null"},
+            ]
+        }
+    ),
+]
 
 
 # Bounds far beyond any real workload: a value past them is a typo or a unit mix-up (or `.inf`), and would
@@ -96,14 +138,18 @@ class Distribution(_Strict):
             return self
         if self.p95 < self.mean:
             raise ValueError(f"p95 ({self.p95:g}) is below the mean ({self.mean:g}); sizes are right-skewed")
-        if math.log(self.p95 / self.mean) > Z95 * Z95 / 2:
+        try:
+            lognormal_sigma(self.mean, self.p95)
+        except ValueError:
             raise ValueError(
-                f"p95 is {self.p95 / self.mean:.1f}x the mean; a lognormal allows at most 3.87x (raise the mean)"
-            )
+                f"p95 is {self.p95 / self.mean:.1f}x the mean; a lognormal allows at most {MAX_P95_RATIO:.2f}x "
+                "(raise the mean)"
+            ) from None
         return self
 
 
-TokenCount = Annotated[int, Field(ge=0, le=MAX_REQUEST_TOKENS)] | Distribution
+# Tokens per request: a whole number, or a distribution (`planning.workload.Distribution`).
+TokenSize = Annotated[int, Field(ge=0, le=MAX_REQUEST_TOKENS)] | Distribution
 
 
 class Cache(_Strict):
@@ -121,8 +167,8 @@ class Conversation(_Strict):
     """Multi-turn chats: each request re-sends the history, which is cached turn by turn."""
 
     turns: int = Field(ge=1, le=500, description="Requests per conversation.")
-    think_time: Annotated[Seconds, Field(le=30 * 86400)] = Field(
-        default=30.0, description="Mean time between turns (exponential)."
+    think_time: ThinkTime = Field(
+        default=30.0, description="Mean time between turns (exponential): seconds, or 30s / 2m / 1h."
     )
 
 
@@ -133,7 +179,7 @@ class Stream(_Strict):
     model: str = Field(min_length=1)
     requests_per_day: float | None = Field(default=None, ge=0, le=MAX_REQUESTS_PER_DAY)
     requests_per_hour: float | None = Field(default=None, ge=0, le=MAX_REQUESTS_PER_DAY / 24)
-    growth_per_month: Annotated[float, BeforeValidator(_percent), Field(gt=-1, le=100)] = Field(
+    growth_per_month: Growth = Field(
         default=0.0, description="Monthly growth of the volume ('10%' or 0.1), compounded per day."
     )
     shape: Literal["flat", "business-hours"] | list[Annotated[float, Field(ge=0, le=1e9)]] = Field(
@@ -144,8 +190,8 @@ class Stream(_Strict):
     tools: Annotated[int, Field(ge=0, le=MAX_REQUEST_TOKENS)] | list[dict[str, Any]] | None = Field(
         default=None, description="Tool definitions, or the tokens they add (a count_tokens figure)."
     )
-    input_tokens: TokenCount = Field(description="New input tokens per request (after the cached prefix).")
-    output_tokens: TokenCount = Field(description="Output tokens per request, thinking included.")
+    input_tokens: TokenSize = Field(description="New input tokens per request (after the cached prefix).")
+    output_tokens: TokenSize = Field(description="Output tokens per request, thinking included.")
     max_tokens: int | None = Field(
         default=None, gt=0, le=MAX_REQUEST_TOKENS, description="Only used by the pre-2026-02-19 OTPM rule."
     )
@@ -179,7 +225,10 @@ class Stream(_Strict):
     @property
     def daily_requests(self) -> float:
         """Requests on the first day (a per-hour volume is its daily average over 24 hours)."""
-        return self.requests_per_day if self.requests_per_day is not None else self.requests_per_hour * 24
+        if self.requests_per_day is not None:
+            return self.requests_per_day
+        assert self.requests_per_hour is not None  # exactly one is given (`_consistent`)
+        return self.requests_per_hour * 24
 
 
 class CustomLimits(_Strict):
@@ -201,7 +250,18 @@ class Budgets(_Strict):
     max_daily_usd: Decimal | None = Field(default=None, ge=0, le=MAX_USD)
     max_monthly_usd: Decimal | None = Field(default=None, ge=0, le=MAX_USD)
     min_headroom: float | None = Field(default=None, ge=0, le=1, description="Fraction, on every rate limit.")
-    max_increase: str | None = Field(default=None, description="Growth allowed against a baseline, like '10%'.")
+    max_increase: Annotated[
+        str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "string", "pattern": r"^\s*\d+(\.\d+)?%\s*$"},
+                    {"type": "number", "minimum": 0},
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(default=None, description="Growth allowed against a baseline, like '10%' (or 0.1).")
     fail_on_deprecated: bool = False
     streams: dict[str, StreamBudget] = Field(default_factory=dict)
 
@@ -219,13 +279,15 @@ class Workload(_Strict):
     """A whole workload file."""
 
     name: str = Field(min_length=1)
-    tier: Annotated[Literal[TIER_NAMES] | None, BeforeValidator(_tier)] = Field(  # type: ignore[valid-type]
-        default=None, description="start/build/scale (from 2026-06-26), 1-4 (before), or custom."
+    tier: UsageTier = Field(
+        default=None,
+        description="The account's usage tier (rate limits and spend cap): start/build/scale (from 2026-06-26), "
+        "1-4 (before), or custom with `limits:`.",
     )
     as_of: dt.date | None = Field(default=None, description="Pricing date; today (UTC) when omitted.")
     days: int = Field(default=30, ge=1, le=3660, description="Horizon in days.")
     limits: dict[str, CustomLimits] = Field(
-        default_factory=dict, description="Limits by pool id or model id (required for tier custom)."
+        default_factory=dict, description="Limits by pool id or model id (required for usage tier custom)."
     )
     batch_queue_limit: int | None = Field(default=None, gt=0, le=MAX_LIMIT)
     streams: list[Stream] = Field(min_length=1)
@@ -252,6 +314,7 @@ class Workload(_Strict):
         return self._source
 
     def prompt_path(self, stream: Stream) -> Path | None:
+        """A stream's prompt file: relative to the workload file, or to the working directory without one."""
         if stream.system_prompt is None:
             return None
         path = Path(stream.system_prompt).expanduser()
@@ -262,8 +325,10 @@ class Workload(_Strict):
 
 # --- loading with line numbers ------------------------------------------------------------------------
 
+KeyPath = tuple[Any, ...]  # keys and list indexes from the top of the file; "__key__" last for a key's own line
 
-def _index_nodes(node: yaml.Node, path: tuple, lines: dict[tuple, int], file: str) -> None:
+
+def _index_nodes(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], file: str) -> None:
     """Map every key path to its line (1-based); refuse duplicate keys, which YAML would silently merge."""
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
@@ -275,14 +340,14 @@ def _index_nodes(node: yaml.Node, path: tuple, lines: dict[tuple, int], file: st
                     f"{file}:{key_node.start_mark.line + 1}: field `{key}` appears twice", fix="keep one of them"
                 )
             seen.add(key)
-            lines[(*path, key, "__key__")] = key_node.start_mark.line + 1
-            _index_nodes(value_node, (*path, key), lines, file)
+            lines[path + (key, "__key__")] = key_node.start_mark.line + 1
+            _index_nodes(value_node, path + (key,), lines, file)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _index_nodes(item, (*path, i), lines, file)
+            _index_nodes(item, path + (i,), lines, file)
 
 
-def _fields_at(loc: tuple) -> list[str]:
+def _fields_at(loc: KeyPath) -> list[str]:
     """Field names valid at a location, for 'did you mean' suggestions."""
     model: type[BaseModel] = Workload
     for part in loc[:-1]:
@@ -307,7 +372,7 @@ def _fields_at(loc: tuple) -> list[str]:
     return list(model.model_fields)
 
 
-def _clean_loc(loc: tuple) -> tuple:
+def _clean_loc(loc: KeyPath) -> KeyPath:
     """Drop pydantic's union-branch labels (`int`, `Distribution`, `function-after[...]`) from a location."""
     return tuple(
         p
@@ -317,7 +382,7 @@ def _clean_loc(loc: tuple) -> tuple:
     )
 
 
-def _explain(exc: ValidationError, lines: dict[tuple, int], file: str, data: Any) -> InputError:
+def _explain(exc: ValidationError, lines: dict[KeyPath, int], file: str, data: Any) -> InputError:
     errors = exc.errors()
     # With unions pydantic reports one error per branch; the most specific one is the most useful.
     item = max(
@@ -356,9 +421,20 @@ def _explain(exc: ValidationError, lines: dict[tuple, int], file: str, data: Any
     return InputError(f"{where}: {field}: {message}{shown}", fix=fix)
 
 
+def workload_from_mapping(
+    data: Mapping[str, Any], file: str = "<workload>", lines: dict[KeyPath, int] | None = None
+) -> Workload:
+    """Validate a parsed workload (the mapping a YAML or JSON reader gives); errors name the field and a fix,
+    and the line where `lines` (key path -> line) knows it."""
+    try:
+        return Workload.model_validate(data)
+    except ValidationError as exc:
+        raise _explain(exc, lines or {}, file, data) from None
+
+
 def parse_workload(text: str, file: str = "<workload>") -> Workload:
     """Validate workload YAML text; errors name `file`, the line and the field."""
-    lines: dict[tuple, int] = {}
+    lines: dict[KeyPath, int] = {}
     data = load_yaml(
         text,
         file,
@@ -367,13 +443,10 @@ def parse_workload(text: str, file: str = "<workload>") -> Workload:
     )
     if not isinstance(data, dict):
         raise InputError(f"{file}:1: a workload must be a mapping with name and streams", fix="see examples/")
-    try:
-        return Workload.model_validate(data)
-    except ValidationError as exc:
-        raise _explain(exc, lines, file, data) from None
+    return workload_from_mapping(data, file, lines)
 
 
-def load_workload(path: str | Path) -> Workload:
+def load_workload(path: str | os.PathLike[str]) -> Workload:
     """Read and validate a workload file; prompt files it names must exist."""
     path = Path(path)
     try:
@@ -387,7 +460,7 @@ def load_workload(path: str | Path) -> Workload:
     for index, stream in enumerate(workload.streams):
         prompt = workload.prompt_path(stream)
         if prompt is not None and not prompt.is_file():
-            line = _line_of(text, index, "system_prompt")
+            line = line_of(text, index, "system_prompt")
             raise InputError(
                 f"{path}:{line}: streams[{index}].system_prompt: prompt file not found: {prompt}",
                 fix="paths are relative to the workload file",
@@ -395,7 +468,38 @@ def load_workload(path: str | Path) -> Workload:
     return workload
 
 
-def _line_of(text: str, stream_index: int, field: str) -> int | None:
-    lines: dict[tuple, int] = {}
+def line_of(text: str, stream_index: int, field: str) -> int | None:
+    """The line of a stream's field in workload YAML text, for errors found after loading."""
+    lines: dict[KeyPath, int] = {}
     load_yaml(text, "", on_node=lambda node: _index_nodes(node, (), lines, ""))
     return lines.get(("streams", stream_index, field, "__key__"))
+
+
+def as_workload(source: Workload | Mapping[str, Any] | str | os.PathLike[str]) -> Workload:
+    """A `Workload` from what a caller has: a path to a workload file, its parsed mapping, or a `Workload`.
+
+    What `costplan.estimate` accepts, so a notebook can build a plan as a dict or tweak a loaded one with
+    `model_copy` without writing a file. Prompt files of a mapping are relative to the working directory.
+    """
+    if isinstance(source, Workload):
+        return source
+    if isinstance(source, Mapping):
+        return workload_from_mapping(source)
+    if isinstance(source, (str, os.PathLike)):
+        return load_workload(source)
+    raise TypeError(f"a workload is a path, a mapping or a Workload, not {type(source).__name__}")
+
+
+def json_schema() -> dict[str, Any]:
+    """JSON Schema of a workload file (generated from the models above), for editors and other tools."""
+    schema = Workload.model_json_schema(mode="validation")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "costplan workload"
+    return schema
+
+
+if __name__ == "__main__":  # regenerate the published schema: python -m costplan.planning.workload > schemas/...
+    import json
+    import sys
+
+    sys.stdout.write(json.dumps(json_schema(), indent=2, sort_keys=True) + "\n")

@@ -1,4 +1,8 @@
-"""How an estimate reads: streams and total, rate-limit headroom at the busiest minute, warnings."""
+"""How an estimate reads: streams and total, rate-limit headroom at the busiest minute, warnings.
+
+The estimate's numbers arrive unrounded; this is where they are rounded, for people (the table and Markdown)
+and for spreadsheets (CSV: requests to a thousandth, hit rates to a millionth; money stays exact).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,12 @@ from typing import Any
 from costplan.render.document import Document, Table
 
 _CLASSES = ("input", "output", "cache_write_5m", "cache_write_1h", "cache_read")
+CSV_REQUESTS_PLACES = 3
+CSV_HIT_RATE_PLACES = 6
+
+
+def _rounded(value: float | None, places: int) -> float | None:
+    return None if value is None else round(value, places)
 
 
 def _usd(value: Any) -> str:
@@ -45,9 +55,9 @@ def estimate_document(doc: dict[str, Any]) -> Document:
         [
             s["name"],
             s.get("model", ""),
-            s["requests_per_day"],
+            _rounded(s["requests_per_day"], CSV_REQUESTS_PLACES),
             *(s["tokens_per_day"][c] for c in _CLASSES),
-            s.get("cache_hit_rate"),
+            _rounded(s.get("cache_hit_rate"), CSV_HIT_RATE_PLACES),
             s["cost_per_day_usd"],
             s["max_cost_per_day_usd"],
             s["cost_horizon_usd"],
@@ -80,11 +90,11 @@ def estimate_document(doc: dict[str, Any]) -> Document:
                 title="rate limits at the busiest minute (p99)",
             )
         )
-    blocks.append([f"lowest tier that fits: {doc['lowest_fitting_tier'] or 'none (custom limits needed)'}"])
+    blocks.append([f"lowest usage tier that fits: {doc['lowest_fitting_tier'] or 'none (custom limits needed)'}"])
     if doc["warnings"]:
         blocks.append(["warnings:", *(f"- {w}" for w in doc["warnings"])])
     title = (
-        f"{doc['name']}: {doc['days']} days from {doc['as_of']}, tier {doc['tier']}, "
+        f"{doc['name']}: {doc['days']} days from {doc['as_of']}, usage tier {doc['tier']}, "
         f"prices {doc['pricing_version']}, limits {doc['ratelimits_version']}"
     )
     return Document(title, blocks, heading=2)
