@@ -11,7 +11,7 @@ import bisect
 import math
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from costplan.billing.tables import ModelRecord
@@ -40,6 +40,10 @@ class Sizes:
 
     mean: float
     sigma: float = 0.0
+    mu: float = field(init=False)  # the log-scale location, once: the Monte Carlo draws with it per request
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "mu", math.log(self.mean) - self.sigma**2 / 2 if self.mean > 0 else 0.0)
 
     @classmethod
     def fitted(cls, mean: float, p95: float | None = None) -> Sizes:
@@ -47,10 +51,6 @@ class Sizes:
         if p95 is None or p95 == mean:
             return cls(float(mean))
         return cls(float(mean), lognormal_sigma(mean, p95))
-
-    @property
-    def mu(self) -> float:
-        return math.log(self.mean) - self.sigma**2 / 2 if self.mean > 0 else 0.0
 
     @property
     def second_moment(self) -> float:
