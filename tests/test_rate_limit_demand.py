@@ -3,24 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
+
+from test_simulate import poisson_q99  # the independent Poisson quantile, summed by hand
 
 from costplan.planning.demand import LimitUse, mark_binding
 from costplan.planning.simulate import estimate
 from costplan.planning.workload import parse_workload
 
 DAY = dt.date(2026, 11, 21)
-
-
-def poisson_q99(lam: float) -> int:
-    """Independent Poisson 99th percentile by summing the pmf."""
-    n, term = 0, math.exp(-lam)
-    cdf = term
-    while cdf < 0.99:
-        n += 1
-        term *= lam / n
-        cdf += term
-    return n
 
 
 # 100 requests a minute, flat, one cached 10,000-token prefix: every request reads or writes the prefix.
