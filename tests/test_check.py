@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from costplan.errors import InputError
-from costplan.gate.checks import (
+from costplan.gate import (
     Limits,
     check_baseline,
     check_budgets,
@@ -314,7 +314,7 @@ def test_max_increase_parses_percentages(text: str, pct: Decimal) -> None:
 )
 def test_max_increase_refuses_what_is_not_a_percentage(text: str, message: str) -> None:
     with pytest.raises(InputError, match=message) as info:
-        parse_increase(text)
+        parse_increase(text, field="--max-increase")
     assert "--max-increase" in str(info.value) and info.value.fix
 
 
@@ -371,7 +371,7 @@ def test_budgets_may_be_an_object_with_attributes() -> None:
 )
 def test_bad_flags_are_input_errors_naming_the_flag(kwargs: dict[str, Any], where: str) -> None:
     with pytest.raises(InputError) as info:
-        make_limits(None, **kwargs)
+        make_limits(None, **kwargs, wording="cli")
     assert str(info.value).startswith(where) and info.value.fix
 
 
@@ -412,15 +412,15 @@ def test_all_passing_exits_zero() -> None:
 
 def test_no_checks_configured_is_bad_input_with_a_hint() -> None:
     with pytest.raises(InputError, match="no checks configured") as info:
-        run_checks(estimate(), Limits())
+        run_checks(estimate(), Limits(), wording="cli")
     assert "--max-daily-usd" in (info.value.fix or "")
     with pytest.raises(InputError, match="no checks configured") as info:
-        run_checks(estimate(), Limits(), estimate())
+        run_checks(estimate(), Limits(), estimate(), wording="cli")
     assert "--max-increase" in (info.value.fix or "")
 
 
 def test_max_increase_without_a_baseline_is_noted_when_other_checks_run() -> None:
-    report = run_checks(estimate(), Limits(max_daily_usd=D("100"), max_increase_pct=D("10")))
+    report = run_checks(estimate(), Limits(max_daily_usd=D("100"), max_increase_pct=D("10")), wording="cli")
     assert [r.name for r in report.results] == ["daily cost"]
     assert any("no --baseline" in n for n in report.notes)
 
@@ -649,3 +649,119 @@ def test_command_reports_bad_input_in_the_step_summary_too(tmp_path: Path, fake_
     assert isinstance(result.exception, InputError)
     assert "bad input" in summary.read_text() and "--max-daily-usd" in summary.read_text()
     assert fake_estimate == []  # refused before any counting
+
+
+# ------------------------------------------------------------------------- one boundary, words of the caller
+
+
+def test_pass_or_fail_uses_the_exact_headroom_not_one_rounded_to_four_places() -> None:
+    # 0.29996 rounded to 4 places is 0.3000, which would pass a 30 % minimum; the exact value misses it.
+    doc = estimate(
+        rate_limits=[{"pool": "p", "limit": "rpm", "peak_demand": 7, "limit_value": 10, "headroom": 0.29996}]
+    )
+    [result] = check_headroom(parse_estimate(doc), D("0.3"))
+    assert not result.passed and result.value == D("0.29996")
+    assert result.to_dict()["value"] == "0.29996"
+    just_enough = estimate(rate_limits=[{"pool": "p", "limit": "rpm", "limit_value": 10, "headroom": 0.30004}])
+    assert check_headroom(parse_estimate(just_enough), D("0.3"))[0].passed
+
+
+def test_the_library_names_its_parameters_not_flags() -> None:
+    with pytest.raises(InputError, match="no checks configured") as info:
+        run_checks(estimate(), Limits())
+    assert "max_daily_usd" in (info.value.fix or "") and "--" not in str(info.value)
+    with pytest.raises(InputError) as info:
+        run_checks(estimate(), Limits(), estimate())
+    assert "max_increase='10%'" in (info.value.fix or "") and "--" not in str(info.value)
+    with pytest.raises(InputError, match="no checks ran") as info:
+        run_checks(estimate(), Limits(max_increase_pct=D("10")))
+    assert "--" not in str(info.value)
+    report = run_checks(estimate(), Limits(max_daily_usd=D("100"), max_increase_pct=D("10")))
+    assert report.notes == ("max_increase is set but no baseline was given: growth was not checked",)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "where"),
+    [
+        ({"max_daily_usd": "-5"}, "max_daily_usd: "),
+        ({"min_headroom": "1.5"}, "min_headroom: "),
+        ({"max_increase": "ten"}, "max_increase: `ten`"),
+        ({"stream_budgets": {"chat": "-1"}}, "stream_budgets['chat']: "),
+    ],
+)
+def test_bad_keywords_name_the_keyword(kwargs: dict[str, Any], where: str) -> None:
+    with pytest.raises(InputError) as info:
+        make_limits(None, **kwargs)
+    assert str(info.value).startswith(where) and "--" not in str(info.value)
+
+
+def test_a_flag_and_a_budget_are_refused_in_the_same_words() -> None:
+    """One boundary model validates both: only the name of where the value was written differs."""
+    with pytest.raises(InputError) as flag:
+        make_limits(None, min_headroom="1.5", wording="cli")
+    with pytest.raises(InputError) as budget:
+        make_limits({"min_headroom": "1.5"}, budgets_source="w.yaml")
+    assert str(flag.value) == "--min-headroom: Input should be less than or equal to 1 (got '1.5') " + (
+        "(give a fraction between 0 and 1, e.g. 0.3 for 30% headroom)"
+    )
+    assert str(budget.value) == str(flag.value).replace("--min-headroom", "w.yaml budgets.min_headroom")
+
+
+def test_a_stream_budget_names_the_stream_it_was_written_for() -> None:
+    with pytest.raises(InputError, match=r"^w\.yaml budgets\.streams\.chat\.max_daily_usd: "):
+        make_limits({"streams": {"chat": {"max_daily_usd": "-1"}}}, budgets_source="w.yaml")
+    with pytest.raises(InputError, match=r"^--stream-budget chat: .*'-1'") as info:
+        make_limits(None, stream_budgets={"chat": "-1"}, wording="cli")
+    assert "--stream-budget chat=250" in (info.value.fix or "")
+
+
+def test_a_misspelt_budget_is_refused_as_the_workload_file_refuses_it() -> None:
+    # Before: a mapping's unknown key was silently ignored, though the same key in the file is an error.
+    with pytest.raises(InputError, match=r"^w\.yaml budgets\.max_daily: Extra inputs are not permitted"):
+        make_limits({"max_daily": 100}, budgets_source="w.yaml")
+
+
+def test_budgets_past_the_largest_amount_a_file_accepts_are_refused_from_a_flag_too() -> None:
+    with pytest.raises(InputError, match=r"^--max-daily-usd: .*less than or equal to 1000000000000"):
+        make_limits(None, max_daily_usd="1e13", wording="cli")
+
+
+def test_max_increase_may_be_written_with_a_plus_and_spaces() -> None:
+    assert make_limits(None, max_increase=" +12.5 % ").max_increase_pct == D("12.5")
+
+
+def test_a_keyword_max_increase_without_a_percent_sign_is_ambiguous() -> None:
+    with pytest.raises(InputError, match=r"^max_increase: `0.1` has no % sign"):
+        make_limits(None, max_increase=0.1)  # type: ignore[arg-type]
+
+
+def test_a_parsed_workloads_budgets_merge_with_keywords(tmp_path: Path) -> None:
+    from costplan.planning.workload import load_workload
+
+    path = tmp_path / "w.yaml"
+    path.write_text(WORKLOAD_YAML + "  min_headroom: 0.3\n  max_increase: 10%\n")
+    limits = make_limits(load_workload(path).budgets, max_daily_usd="25", stream_budgets={"summaries": "2"})
+    assert limits == Limits(
+        max_daily_usd=D(25),
+        min_headroom=D("0.3"),
+        max_increase_pct=D(10),
+        stream_daily_usd={"chat": D(11), "summaries": D(2)},
+    )
+
+
+def test_run_checks_takes_a_baseline_as_a_dict_or_as_the_document_load_baseline_read() -> None:
+    base = estimate()
+    now = with_stream_cost(base, "chat", "21.00")
+    limits = Limits(max_increase_pct=D("10"))
+    as_dict, as_read = (run_checks(now, limits, b).to_dict() for b in (base, parse_estimate(base)))
+    assert as_dict == as_read and as_dict["checks"][0]["value"] == "87.5000"  # (22.50 - 12.00) / 12.00
+
+
+def test_command_words_a_missing_baseline_note_in_flags(tmp_path: Path, fake_estimate: list[dict]) -> None:
+    path = tmp_path / "w.yaml"
+    path.write_text(WORKLOAD_YAML)
+    result = _invoke([str(path), "--max-increase", "10%", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["notes"] == [
+        "--max-increase is set but no --baseline was given: growth was not checked"
+    ]

@@ -14,7 +14,7 @@ from conftest import run_script
 
 import costplan
 from costplan.errors import InputError
-from costplan.gate.checks import make_limits, run_checks
+from costplan.gate import make_limits, run_checks
 
 ROOT = Path(__file__).resolve().parent.parent
 CHATBOT = ROOT / "examples" / "support-chatbot.yaml"
@@ -106,3 +106,28 @@ def test_cli_negative_tools_is_exit_2_not_a_negative_cost(tmp_path):
     path.write_text(CHATBOT.read_text().replace("system_tokens: 3000", "system_tokens: 3000\n    tools: -50000"))
     result = run_script("check", str(path), "--max-daily-usd", "1")
     assert result.returncode == 2 and "tools" in result.stderr and result.stderr.count("\n") == 1
+
+
+@pytest.fixture(scope="module")
+def chatbot_estimate(chatbot: dict) -> costplan.Estimate:
+    """The `Estimate` object, as `costplan.estimate` hands it out (rebuilt from its own document: no rerun)."""
+    return costplan.Estimate.model_validate(chatbot)
+
+
+def test_run_checks_takes_the_estimate_object_it_was_handed(chatbot, chatbot_estimate):
+    limits = make_limits(max_daily_usd="120", max_increase="10%")
+    from_object = run_checks(chatbot_estimate, limits, chatbot_estimate)
+    from_dict = run_checks(chatbot, limits, chatbot)
+    assert from_object.to_dict() == from_dict.to_dict()
+    assert [(r.name, r.passed) for r in from_object.results] == [("daily cost", False), ("increase vs baseline", True)]
+    assert from_object.estimate["total"]["cost_per_day_usd"] == chatbot["total"]["cost_per_day_usd"]
+
+
+def test_an_estimate_objects_headroom_is_compared_exactly(chatbot_estimate):
+    # One rate limit at 0.29996 free: rounded to 4 places (0.3000) it would pass a 0.3 minimum.
+    first = chatbot_estimate.rate_limits[0].model_copy(update={"headroom": 0.29996})
+    tight = chatbot_estimate.model_copy(update={"rate_limits": [first, *chatbot_estimate.rate_limits[1:]]})
+    name = f"headroom {first.pool} {first.limit}"
+    before = {r.name: r for r in run_checks(chatbot_estimate, make_limits(min_headroom="0.3")).results}
+    after = {r.name: r for r in run_checks(tight, make_limits(min_headroom="0.3")).results}
+    assert before[name].passed and not after[name].passed and after[name].value == Decimal("0.29996")

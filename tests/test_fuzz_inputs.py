@@ -23,7 +23,7 @@ from costplan.accounting.ledger import price_log
 from costplan.billing.catalog import load_pricebook
 from costplan.cli import main
 from costplan.errors import InputError
-from costplan.gate.checks import make_limits, run_checks
+from costplan.gate import make_limits, run_checks
 from costplan.planning.workload import parse_workload
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,8 +1,9 @@
-"""`costplan check`: the pre-deploy gate. Parse flags, estimate, run `costplan.gate.checks`, render, set the exit code.
+"""`costplan check`: the pre-deploy gate. Parse flags, estimate, run the gate (`costplan.gate`), render, exit.
 
-Everything that decides pass or fail lives in `costplan.gate.checks`; this module only turns flags into `Limits`,
+Everything that decides pass or fail lives in `costplan.gate`; this module only turns flags into `Limits`,
 asks the library for an estimate, and writes the result where CI looks for it (stdout, and the GitHub step
-summary when `GITHUB_STEP_SUMMARY` is set).
+summary when `GITHUB_STEP_SUMMARY` is set). It asks the gate to word its errors and notes in flags
+(`wording="cli"`), the way a user of the command wrote them.
 """
 
 from __future__ import annotations
@@ -10,12 +11,15 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from costplan.cli.common import format_option, forwarded_warnings, pricing_option, workload_options
 from costplan.errors import InputError
+
+if TYPE_CHECKING:
+    from costplan.render.document import Format
 
 
 def _stream_budget(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
@@ -102,7 +106,7 @@ def check(
     baseline: str | None,
     max_increase: str | None,
     fail_on_deprecated: bool | None,
-    fmt: str,
+    fmt: Format,
     as_of: str | None,
     tier: str | None,
     days: int | None,
@@ -151,12 +155,12 @@ def _run(
     *,
     flags: dict[str, Any],
     baseline: str | None,
-    fmt: str,
+    fmt: Format,
     estimate_options: dict[str, Any],
 ) -> tuple[str, str, int]:
     """Load, estimate, check; returns (markdown for the step summary, the text to print, the exit code)."""
     import costplan
-    from costplan.gate import checks as gate
+    from costplan.gate import exit_code, load_baseline, make_limits, require_configured, run_checks
     from costplan.planning.workload import load_workload
     from costplan.render.check import render_check
 
@@ -167,12 +171,12 @@ def _run(
             fix="pass the workload YAML, e.g. `costplan check workload.yaml --max-daily-usd 400`",
         )
     # The baseline is read before the (slower) estimate so a bad file fails fast.
-    base = gate.load_baseline(baseline)[0] if baseline else None
+    base = load_baseline(baseline)[0] if baseline else None
     loaded = load_workload(path)
-    limits = gate.make_limits(getattr(loaded, "budgets", None), budgets_source=workload, **flags)
-    gate.require_configured(limits, has_baseline=base is not None)
+    limits = make_limits(loaded.budgets, budgets_source=workload, wording="cli", **flags)
+    require_configured(limits, has_baseline=base is not None, wording="cli")
     data: dict[str, Any] = {}
     with forwarded_warnings(lambda: data.get("warnings") or []):
-        data = costplan.estimate(loaded, **estimate_options).to_dict()
-    report = gate.run_checks(data, limits, base)
-    return render_check(report, "markdown"), render_check(report, fmt), gate.exit_code(report)
+        data = costplan.estimate(loaded, **estimate_options).to_dict()  # the document: its warnings[] are listed
+    report = run_checks(data, limits, base, wording="cli")
+    return render_check(report, "markdown"), render_check(report, fmt), exit_code(report)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from costplan.gate.checks import HUNDRED, BaselineDiff, CheckReport, Unit, _num, fmt_pct
+from costplan.gate.baseline import BaselineDiff
+from costplan.gate.checks import Unit
+from costplan.gate.figures import HUNDRED, num, pct
+from costplan.gate.verdict import CheckReport
 from costplan.render.document import Document, Format, Mark, Table, render
 from costplan.render.values import money, to_json, usd
 
@@ -20,9 +23,9 @@ def show(value: Decimal | str | None, unit: Unit, *, limit: bool = False) -> str
     if unit == "usd_per_month":
         return f"{usd(value)}/month"
     if unit == "fraction":
-        return ">= " * limit + fmt_pct(value * HUNDRED, signed=False)
+        return ">= " * limit + pct(value * HUNDRED, signed=False)
     if unit == "percent":
-        return f"<= +{_num(value)}%" if limit else fmt_pct(value)
+        return f"<= +{num(value)}%" if limit else pct(value)
     return str(value)
 
 
@@ -33,7 +36,7 @@ def _title(report: CheckReport) -> str:
         for x in (
             f"as of {est['as_of']}" if est.get("as_of") else "",
             f"{est['days']} days" if est.get("days") else "",
-            f"tier {est['tier']}" if est.get("tier") else "",
+            f"tier {est['tier']}" if est.get("tier") else "",  # the account's usage tier
         )
         if x
     )
@@ -50,7 +53,7 @@ def _diff_table(diff: BaselineDiff) -> Table:
             usd(s.baseline_usd),
             usd(s.current_usd),
             usd(s.delta_usd, signed=True),
-            {"new": "new", "removed": "removed"}.get(s.status, fmt_pct(s.delta_pct)),
+            {"new": "new", "removed": "removed"}.get(s.status, pct(s.delta_pct)),
         ]
         for s in diff.streams
     ]
@@ -60,7 +63,7 @@ def _diff_table(diff: BaselineDiff) -> Table:
             usd(diff.baseline_total_usd),
             usd(diff.current_total_usd),
             usd(diff.delta_usd, signed=True),
-            fmt_pct(diff.delta_pct),
+            pct(diff.delta_pct),
         ]
     )
     return Table(
