@@ -1,15 +1,32 @@
 """costplan: what your Claude API usage will cost, and whether it fits your rate limits.
 
-Names are loaded on first use, so `import costplan` stays cheap and never imports the `anthropic` SDK.
+Names are loaded on first use, so `import costplan` stays cheap: it imports neither pydantic nor the
+`anthropic` SDK. Type checkers read the imports under `TYPE_CHECKING` instead, so `costplan.cost` has the
+type of `costplan.billing.costing.cost`, not `Any`; `tests/test_public_api.py` keeps the two lists equal.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
+if TYPE_CHECKING:
+    from costplan.accounting.ledger import UsageReport, price_log, price_records
+    from costplan.accounting.plan_vs_actual import compare_plan
+    from costplan.billing.catalog import PriceBook, load_pricebook
+    from costplan.billing.costing import Cost, cost, resolve_model
+    from costplan.billing.export import export_prices
+    from costplan.billing.usage import Usage
+    from costplan.errors import InputError, UnknownModelError, UnpricedModelError
+    from costplan.gate import CheckReport, CheckResult, Limits, make_limits, run_checks
+    from costplan.planning.estimate_doc import Estimate
+    from costplan.planning.simulate import estimate
+    from costplan.planning.workload import Workload, load_workload
+    from costplan.tokens import TokenCount, count_many, count_tokens
+
+# name -> the module that defines it, imported on first use (the same names as the imports above)
 _EXPORTS = {
     "cost": "costplan.billing.costing",
     "Cost": "costplan.billing.costing",
@@ -17,13 +34,14 @@ _EXPORTS = {
     "Usage": "costplan.billing.usage",
     "PriceBook": "costplan.billing.catalog",
     "load_pricebook": "costplan.billing.catalog",
-    "run_checks": "costplan.gate.checks",
-    "make_limits": "costplan.gate.checks",
-    "Limits": "costplan.gate.checks",
-    "CheckResult": "costplan.gate.checks",
-    "CheckReport": "costplan.gate.checks",
+    "run_checks": "costplan.gate",
+    "make_limits": "costplan.gate",
+    "Limits": "costplan.gate",
+    "CheckResult": "costplan.gate",
+    "CheckReport": "costplan.gate",
     "estimate": "costplan.planning.simulate",
     "Estimate": "costplan.planning.estimate_doc",
+    "Workload": "costplan.planning.workload",
     "load_workload": "costplan.planning.workload",
     "price_log": "costplan.accounting.ledger",
     "price_records": "costplan.accounting.ledger",
@@ -38,17 +56,45 @@ _EXPORTS = {
     "UnpricedModelError": "costplan.errors",
 }
 
-__all__ = sorted(_EXPORTS) + ["__version__"]
+__all__ = [
+    "CheckReport",
+    "CheckResult",
+    "Cost",
+    "Estimate",
+    "InputError",
+    "Limits",
+    "PriceBook",
+    "TokenCount",
+    "UnknownModelError",
+    "UnpricedModelError",
+    "Usage",
+    "UsageReport",
+    "Workload",
+    "__version__",
+    "compare_plan",
+    "cost",
+    "count_many",
+    "count_tokens",
+    "estimate",
+    "export_prices",
+    "load_pricebook",
+    "load_workload",
+    "make_limits",
+    "price_log",
+    "price_records",
+    "resolve_model",
+    "run_checks",
+]
 
+if not TYPE_CHECKING:  # at run time only: a type checker knows every name above, and nothing else
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'costplan' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+    def __getattr__(name: str) -> object:
+        module = _EXPORTS.get(name)
+        if module is None:
+            raise AttributeError(f"module 'costplan' has no attribute {name!r}")
+        value = getattr(importlib.import_module(module), name)
+        globals()[name] = value
+        return value
 
-
-def __dir__() -> list[str]:
-    return __all__
+    def __dir__() -> list[str]:
+        return __all__
