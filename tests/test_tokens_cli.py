@@ -241,7 +241,9 @@ def test_the_deadline_holds_through_the_cli_and_its_message_is_true(tmp_path: Pa
         elapsed = time.monotonic() - start
     line = one_error_line(out)
     assert out.returncode == 3 and "timed out after 0.5 s" in line and "1.5 s deadline" in line, line
-    assert state.hits == 3 and elapsed < 1.5 + 10, elapsed  # 10 s for the interpreter and the SDK import
+    # Without the hard deadline one answer takes 100 s (run() gives up at 60 s); with it, the process is done
+    # after 1.5 s of counting plus its start-up, which a loaded machine can stretch past 10 s.
+    assert state.hits == 3 and elapsed < 50, elapsed
 
 
 def test_a_bad_settings_variable_is_one_line_and_exit_2(
