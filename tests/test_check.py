@@ -765,3 +765,11 @@ def test_command_words_a_missing_baseline_note_in_flags(tmp_path: Path, fake_est
     assert json.loads(result.output)["notes"] == [
         "--max-increase is set but no --baseline was given: growth was not checked"
     ]
+
+
+def test_the_title_names_the_usage_tier_as_the_estimate_does() -> None:
+    text = render_check(run_checks(estimate(), Limits(max_daily_usd=D("100"))), "table")
+    assert (
+        text.splitlines()[0]
+        == "costplan check support (as of 2026-11-21, 30 days, usage tier build): passed: 1 of 1 checks"
+    )

@@ -166,8 +166,8 @@ def check_headroom(est: EstimateDoc, min_headroom: Decimal) -> list[CheckResult]
     cap = est.spend_cap
     if cap is not None and cap.cap_usd and cap.cost_per_month_usd is not None:
         headroom = 1 - cap.cost_per_month_usd / cap.cap_usd
-        tier = f" of tier {cap.tier}" if cap.tier else ""
-        what = f"{usd(cap.cost_per_month_usd)}/month of the {usd(cap.cap_usd)} monthly spend cap{tier}"
+        of_tier = f" of tier {cap.tier}" if cap.tier else ""
+        what = f"{usd(cap.cost_per_month_usd)}/month of the {usd(cap.cap_usd)} monthly spend cap{of_tier}"
         out.append(_headroom_result("headroom spend cap", headroom, min_headroom, what, ""))
     return out
 

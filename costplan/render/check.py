@@ -36,7 +36,7 @@ def _title(report: CheckReport) -> str:
         for x in (
             f"as of {est['as_of']}" if est.get("as_of") else "",
             f"{est['days']} days" if est.get("days") else "",
-            f"tier {est['tier']}" if est.get("tier") else "",  # the account's usage tier
+            f"usage tier {est['tier']}" if est.get("tier") else "",  # the account's, as `costplan estimate` says
         )
         if x
     )
