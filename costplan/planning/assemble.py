@@ -1,6 +1,6 @@
 """The estimate's results as its document: the one place that builds `estimate_doc` rows.
 
-The stages compute in their own small dataclasses; this module only copies their numbers into the
+The stages compute in their own small records (named tuples); this module only copies their numbers into the
 pydantic document that `to_dict()` writes, unrounded (a display rounds them, `render.estimate`; a check
 compares them exactly).
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from costplan.billing.usage import cache_hit_rate
 from costplan.planning.costs import StreamCosts, TotalCosts
@@ -29,8 +29,7 @@ from costplan.planning.ratelimits import UsageTierChoice
 from costplan.planning.traffic import DayProfile, StreamPlan
 
 
-@dataclass(frozen=True, slots=True)
-class Heading:
+class Heading(NamedTuple):
     """What the estimate is of: the workload's name, the horizon, the tables and the Monte Carlo settings."""
 
     name: str

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from costplan.billing.catalog import PriceBook
 from costplan.billing.schedule import RateSchedule
@@ -47,8 +47,7 @@ def schedule_on(
         return book.schedule(plan.record, day, speed="standard", batch=batch, geo=spec.inference_geo)
 
 
-@dataclass(frozen=True, slots=True)
-class DayCost:
+class DayCost(NamedTuple):
     """One day of one stream: its exact cost, whole tokens by class, and web searches."""
 
     cost: Decimal
@@ -56,8 +55,7 @@ class DayCost:
     web_searches: int
 
 
-@dataclass(frozen=True, slots=True)
-class StreamCosts:
+class StreamCosts(NamedTuple):
     """One stream's exact cost per day of the horizon, and what its first day uses."""
 
     per_day: tuple[Decimal, ...]
@@ -123,8 +121,7 @@ def price_days(plan: StreamPlan, book: PriceBook, as_of: dt.date, log: WarningLo
     return StreamCosts(tuple(d.cost for d in days), days[0])
 
 
-@dataclass(frozen=True, slots=True)
-class TotalCosts:
+class TotalCosts(NamedTuple):
     """All streams together: cost per day of the horizon, over the horizon and per 30-day month."""
 
     per_day: tuple[Decimal, ...]

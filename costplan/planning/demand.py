@@ -17,13 +17,11 @@ The stages, each a small result:
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from costplan.planning.quantiles import headroom, poisson_quantile, token_demand
 from costplan.planning.ratelimits import RateTables, TierLimits
@@ -34,8 +32,7 @@ LimitName = Literal["rpm", "itpm", "otpm", "batch_queue"]
 MESSAGES_LIMITS: tuple[LimitName, ...] = ("rpm", "itpm", "otpm")
 
 
-@dataclass(frozen=True, slots=True)
-class OwnLimits:
+class OwnLimits(NamedTuple):
     """Per-minute limits the workload gives for a pool or a model (its `limits:`), for `custom` or unlisted models."""
 
     rpm: int
@@ -47,8 +44,7 @@ class OwnLimits:
 # --- 1. pools ------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class PoolTraffic:
+class PoolTraffic(NamedTuple):
     """The streams that draw on one rate-limit bucket (streams sent wholly through batches left out)."""
 
     pool_id: str
@@ -58,8 +54,7 @@ class PoolTraffic:
     plans: tuple[StreamPlan, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class PoolAssignment:
+class PoolAssignment(NamedTuple):
     """Pools with Messages traffic, in the order streams first name them, and each stream's pool (None: none)."""
 
     pools: tuple[PoolTraffic, ...]
@@ -124,8 +119,7 @@ def assign_pools(
 # --- 2. peak demand ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class PeakDemand:
+class PeakDemand(NamedTuple):
     """A pool's demand at its busiest minute (99th percentile), and the horizon day whose volume was used."""
 
     rpm: int
@@ -197,8 +191,7 @@ def peak_demand(pool: PoolTraffic, otpm_basis: str) -> PeakDemand:
 # --- 3. the batch queue --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class BatchQueueDemand:
+class BatchQueueDemand(NamedTuple):
     """Batch requests of the busiest day, all models together: what the batch queue must hold at once."""
 
     requests: int
@@ -220,8 +213,7 @@ def batch_queue_demand(plans: Sequence[StreamPlan]) -> BatchQueueDemand | None:
 # --- 4. demand against limits --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Allowances:
+class Allowances(NamedTuple):
     """Where a pool's limits come from: the workload's own limits first, else the tables of `limits_day`."""
 
     tables: RateTables
@@ -246,8 +238,7 @@ class Allowances:
         return found.queue if found else None
 
 
-@dataclass(frozen=True, slots=True)
-class LimitUse:
+class LimitUse(NamedTuple):
     """One limit at the busiest minute: demand against what is allowed, and the exact headroom left."""
 
     pool: str
@@ -305,14 +296,13 @@ def mark_binding(uses: Sequence[LimitUse]) -> list[LimitUse]:
         if use.pool not in tightest or use.headroom < tightest[use.pool].headroom:
             tightest[use.pool] = use
     chosen = {id(use) for use in tightest.values()}
-    return [dataclasses.replace(use, binding=True) if id(use) in chosen else use for use in uses]
+    return [use._replace(binding=True) if id(use) in chosen else use for use in uses]
 
 
 # --- 5. the usage tier that fits, and the spend cap ----------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class SpendCapUse:
+class SpendCapUse(NamedTuple):
     """A month's cost against the usage tier's monthly spend cap (None: no cap): past it usage pauses."""
 
     usage_tier: str
@@ -353,8 +343,7 @@ def lowest_fitting_usage_tier(
 # --- all together --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class RateLimitDemand:
+class RateLimitDemand(NamedTuple):
     """The rate-limit side of an estimate: every limit's use, the tightest one, the tier that fits, the cap."""
 
     uses: tuple[LimitUse, ...]

@@ -12,8 +12,8 @@ import datetime as dt
 import math
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from costplan.billing.catalog import PriceBook
 from costplan.planning.costs import StreamCosts, schedule_on
@@ -106,8 +106,7 @@ def sample_day_costs(
     return results
 
 
-@dataclass(frozen=True, slots=True)
-class Spread:
+class Spread(NamedTuple):
     """The median and the 95th percentile of sampled daily costs, in USD to a millionth."""
 
     p50: Decimal
@@ -127,8 +126,7 @@ def spread(values: Sequence[float]) -> Spread:
     return Spread(q(0.5), q(0.95))
 
 
-@dataclass(frozen=True, slots=True)
-class Sampled:
+class Sampled(NamedTuple):
     """Sampled first days: each stream's spread, and the total's (the streams' draws summed per day)."""
 
     streams: tuple[Spread, ...]

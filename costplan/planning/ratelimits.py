@@ -14,10 +14,9 @@ import datetime as dt
 import functools
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal, Protocol, TypeVar
+from typing import Literal, NamedTuple, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -268,8 +267,7 @@ def load_ratelimits(path: str | None = None) -> RateTables:
 # --- which usage tier, on which copy of the tables ----------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class UsageTierChoice:
+class UsageTierChoice(NamedTuple):
     """The usage tier the headroom is shown for, and the date of the limit tables that judge it."""
 
     name: str

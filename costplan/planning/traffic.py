@@ -12,7 +12,7 @@ import math
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from costplan.billing.tables import ModelRecord
 from costplan.billing.usage import CACHE_WRITE_CLASS, TOKEN_CLASSES
@@ -85,8 +85,7 @@ class Sizes:
 # --- a stream's traffic, as the statistics need it -----------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class CacheSpec:
+class CacheSpec(NamedTuple):
     """Prompt caching of the tools+system prefix: its TTL and how many distinct prefixes split the traffic."""
 
     ttl: Literal["5m", "1h"]
@@ -94,16 +93,14 @@ class CacheSpec:
     prefixes: int
 
 
-@dataclass(frozen=True, slots=True)
-class ConversationSpec:
+class ConversationSpec(NamedTuple):
     """Multi-turn chats: requests per conversation and the mean time between turns (seconds)."""
 
     turns: int
     think_time: float
 
 
-@dataclass(frozen=True, slots=True)
-class TrafficSpec:
+class TrafficSpec(NamedTuple):
     """One stream's traffic, read once from its workload entry: volume, shape, sizes, caching, the mix."""
 
     name: str
@@ -201,8 +198,7 @@ def warm_history(spec: TrafficSpec) -> float:
 # --- one stream's request mix ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Kind:
+class Kind(NamedTuple):
     """A request variant within a turn: weight = a + b*p, where p is the prefix hit probability."""
 
     a: float
@@ -213,8 +209,7 @@ class Kind:
     user_to: Literal["input", "write"]
 
 
-@dataclass(frozen=True, slots=True)
-class Turn:
+class Turn(NamedTuple):
     offset: float  # prompt tokens besides the new input: prefix + history
     kinds: tuple[Kind, ...]
 
@@ -254,8 +249,7 @@ def build_turns(prefix: int, spec: TrafficSpec, min_cache: int | None) -> tuple[
     return tuple(turns), prefix_cached
 
 
-@dataclass(frozen=True, slots=True)
-class Linear:
+class Linear(NamedTuple):
     """Expected tokens per request by class as A + B*p."""
 
     a: Mapping[str, float]
@@ -314,8 +308,7 @@ def itpm_moments(turns: Sequence[Turn], user: Sizes, reads_count: bool) -> tuple
 # --- a stream, planned once ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class StreamPlan:
+class StreamPlan(NamedTuple):
     """Everything about one stream that does not depend on the day: its traffic, model, prefix and mix."""
 
     spec: TrafficSpec
@@ -363,8 +356,7 @@ def plan_traffic(
     return StreamPlan(spec, record, prefix, prefix_method, turns, prefix_cached, weights, curve, volumes, hit_rates)
 
 
-@dataclass(frozen=True, slots=True)
-class DayProfile:
+class DayProfile(NamedTuple):
     """The first day by UTC hour, for a plot: expected requests, and the prefix hit probability if cached."""
 
     hourly_requests: tuple[float, ...]
