@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import costplan
-from costplan.accounting import ledger as accounting
+from costplan.accounting import reading as accounting
 from costplan.accounting.ledger import price_log, price_records
 from costplan.accounting.plan_vs_actual import compare_plan
 from costplan.cli import cli

@@ -21,7 +21,10 @@ Accepted, one JSON value per line (JSON Lines), or one JSON document per file fo
    `ephemeral_1h_input_tokens`; the flat `cache_creation_5m_input_tokens` / `_1h_` spelling is accepted),
    `cache_read_input_tokens`, `output_tokens`, `server_tool_use.web_search_requests`, and, when grouped by
    them, `model`, `service_tier`, `context_window`, `inference_geo`, `speed`. Rows are aggregates: they have
-   no request count, and the prompt-length tier of each request inside is unknown (see `tier_hint`).
+   no request count, and the prompt-length segment of each request inside is unknown (see `context_window`).
+
+Records in memory (`price_records`) may also be the SDK's objects (an `anthropic.types.Message`, a batch
+result), or dicts holding them, read as `cost()` reads them; their timestamps may be `date`s or `datetime`s.
 """
 
 from __future__ import annotations
@@ -31,7 +34,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from costplan.billing.catalog import to_date
 from costplan.billing.usage import Usage, parse_usage
+from costplan.billing.usage import _as_mapping as as_mapping  # a JSON object, or an SDK object as one
 from costplan.errors import InputError
 
 TIMESTAMP_KEYS = ("timestamp", "created_at", "time", "ts", "date", "datetime", "@timestamp", "request_time")
@@ -53,27 +58,32 @@ class LogRecord:
     batch: bool | None  # None: follow `usage.service_tier`
     requests: int  # 1 for a request; 0 for a usage-report row, which does not say how many
     source: Mapping[str, Any]  # the mapping tags are read from (`--by FIELD`)
-    tier_hint: str | None = None  # usage report `context_window`, e.g. "0-200k" or "200k-1M"
+    context_window: str | None = None  # of a usage-report row, e.g. "0-200k" or "200k-1M"; None for a request
 
 
 def parse_day(value: Any) -> dt.date | None:
     """A UTC date from an ISO 8601 string (offsets honoured) or Unix seconds / milliseconds.
 
-    Anything that is not a real moment between the years 1 and 9999 (NaN, 1e20, 9999-12-31 with an offset
-    that pushes it past the end of the calendar) is an `InputError`, so a bad line is reported, not a crash.
+    A string in UTC (`Z`) or without an offset is read by its date part alone, which is all that prices a
+    request: the time of day is not read, so the log's hot path can cache days by that part and still
+    answer as this does. Anything that is not a real moment between the years 1 and 9999 (NaN, 1e20,
+    9999-12-31 with an offset that pushes it past the end of the calendar) is an `InputError`, so a bad line
+    is reported, not a crash.
     """
     if value is None:
         return None
     if isinstance(value, bool):
         raise InputError(f"not a timestamp: {value!r}")
+    if isinstance(value, dt.date):  # a record in memory: a date, or a datetime (naive ones are taken as UTC)
+        return to_date(value)
     try:
         if isinstance(value, (int, float)):
             seconds = value / 1000 if value > 10**11 else value  # milliseconds since the epoch
             return (_EPOCH + dt.timedelta(seconds=seconds)).date()
         if isinstance(value, str):
             text = value.strip()
-            if len(text) == 10:
-                return dt.date.fromisoformat(text)
+            if in_utc_by_date(text):
+                return dt.date.fromisoformat(text[:10])
             stamp = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
             if stamp.tzinfo is not None:
                 stamp = stamp.astimezone(dt.timezone.utc)
@@ -82,6 +92,15 @@ def parse_day(value: Any) -> dt.date | None:
         shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:40] + "..."
         raise InputError(f"not a timestamp: {shown}", fix="use ISO 8601 or Unix seconds") from None
     raise InputError(f"not a timestamp: {type(value).__name__}", fix="use ISO 8601 or Unix seconds")
+
+
+def in_utc_by_date(stamp: str) -> bool:
+    """True for an ISO 8601 string whose first ten characters are its UTC day: a date alone, or a date and
+    a time in UTC (`Z`) or without an offset."""
+    if len(stamp) < 10:
+        return False
+    tail = stamp[10:]
+    return not tail or (tail[0] in "T " and "+" not in tail and "-" not in tail)
 
 
 def find_timestamp(obj: Mapping[str, Any]) -> Any:
@@ -102,6 +121,7 @@ def _report_row(row: Mapping[str, Any], day: dt.date | None) -> LogRecord:
             "ephemeral_1h_input_tokens": row.get("cache_creation_1h_input_tokens"),
         }
     geo = row.get("inference_geo")
+    service_tier = row.get("service_tier")
     usage = parse_usage(
         {
             "input_tokens": row.get("uncached_input_tokens"),
@@ -110,20 +130,20 @@ def _report_row(row: Mapping[str, Any], day: dt.date | None) -> LogRecord:
             "cache_creation_input_tokens": row.get("cache_creation_input_tokens"),
             "cache_creation": split,
             "server_tool_use": row.get("server_tool_use"),
-            "service_tier": row.get("service_tier"),
+            "service_tier": service_tier,
             "inference_geo": None if geo in (None, "not_available") else geo,
             "speed": row.get("speed"),
         }
     )
-    tier = row.get("service_tier")
+    window = row.get("context_window")
     return LogRecord(
         model=row.get("model") if isinstance(row.get("model"), str) else None,
         usage=usage,
         day=day,
-        batch=tier == "batch",
+        batch=service_tier == "batch",
         requests=0,
         source=row,
-        tier_hint=row.get("context_window") if isinstance(row.get("context_window"), str) else None,
+        context_window=window if isinstance(window, str) else None,
     )
 
 
@@ -143,11 +163,13 @@ def is_report_row(obj: Mapping[str, Any]) -> bool:
 
 
 def records_from(obj: Any) -> Iterator[LogRecord]:
-    """Every billable record in one parsed JSON value (one line, or one whole document).
+    """Every billable record in one parsed JSON value (one line, or one whole document), or one SDK object.
 
     Raises `InputError` for a value that is no known shape or has bad token counts, and `NotBilled` for a
-    batch result that was never billed. The hot path in `costplan.accounting.ledger` handles the two commonest
-    shapes itself and calls this only for the rest, so the rules here are the reference.
+    batch result that was never billed. The shapes are tried in this order: a batch result, a record with
+    `usage` at its top (a response or a usage record), a usage-report page, bucket or row, a response kept
+    under `response` or `message`, a bare usage. `accounting.parsing` inlines the second, the commonest, as
+    its fast path and calls this for the rest, so the rules here are the reference.
     """
     if isinstance(obj, list):  # a document holding a list of records (one level: lists of lists are no shape)
         for item in obj:
@@ -155,63 +177,80 @@ def records_from(obj: Any) -> Iterator[LogRecord]:
                 raise InputError("expected a list of JSON objects, got a list inside a list")
             yield from records_from(item)
         return
-    if not isinstance(obj, Mapping):
+    record = as_mapping(obj)
+    if record is None:
         raise InputError(f"expected a JSON object per line, got {type(obj).__name__}")
-    result = obj.get("result")
-    if isinstance(result, Mapping) and "custom_id" in obj:
-        kind = result.get("type")
-        if kind in NOT_BILLED_RESULTS:
-            raise NotBilled(kind)
-        message = result.get("message")
-        if kind != "succeeded" or not isinstance(message, Mapping):
-            raise InputError(f"batch result of unknown type {kind!r}", fix="expected succeeded/errored/...")
-        usage = message.get("usage")
-        if not isinstance(usage, Mapping):
-            raise InputError("batch result message has no `usage`")
-        model = message.get("model")
-        yield LogRecord(
-            model=model if isinstance(model, str) else None,
-            usage=parse_usage(usage),
-            day=parse_day(find_timestamp(obj)),
-            batch=True,
-            requests=1,
-            source=obj,
-        )
+    result = as_mapping(record.get("result"))
+    if result is not None and "custom_id" in record:
+        yield _batch_result(record, result)
         return
-    data = obj.get("data")
+    usage = as_mapping(record.get("usage"))
+    if usage is not None:
+        yield _request(record, record, usage)
+        return
+    data = record.get("data")
     if isinstance(data, list) and (
-        "has_more" in obj or "next_page" in obj or not data or (isinstance(data[0], Mapping) and "results" in data[0])
+        "has_more" in record
+        or "next_page" in record
+        or not data
+        or (isinstance(data[0], Mapping) and "results" in data[0])
     ):
         for bucket in data:
             if not isinstance(bucket, Mapping):
                 raise InputError("usage-report `data` item is not an object")
             yield from _bucket(bucket)
         return
-    if isinstance(obj.get("results"), list) and "starting_at" in obj:
-        yield from _bucket(obj)
+    if isinstance(record.get("results"), list) and "starting_at" in record:
+        yield from _bucket(record)
         return
-    if is_report_row(obj):
-        yield _report_row(obj, parse_day(obj.get("starting_at") or find_timestamp(obj)))
+    if is_report_row(record):
+        yield _report_row(record, parse_day(record.get("starting_at") or find_timestamp(record)))
         return
-    holder: Mapping[str, Any] = obj
-    for wrapper in ("response", "message"):
-        inner = obj.get(wrapper)
-        if isinstance(inner, Mapping) and isinstance(inner.get("usage"), Mapping) and "usage" not in obj:
-            holder = inner
-            break
-    usage = holder.get("usage")
-    model = holder.get("model", obj.get("model"))
-    parsed = parse_usage(usage if isinstance(usage, Mapping) else holder)  # else: a bare usage mapping
-    stamp = find_timestamp(obj)
-    if stamp is None and holder is not obj:
-        stamp = find_timestamp(holder)
-    yield LogRecord(
+    if "usage" not in record:
+        for wrapper in ("response", "message"):
+            inner = as_mapping(record.get(wrapper))
+            usage = as_mapping(inner.get("usage")) if inner is not None else None
+            if inner is not None and usage is not None:
+                yield _request(record, inner, usage)
+                return
+    yield _request(record, record, record)  # a bare usage, with the model beside its counts
+
+
+def _batch_result(line: Mapping[str, Any], result: Mapping[str, Any]) -> LogRecord:
+    """A Message Batches result line: billed at the batch price, whatever its `service_tier` says."""
+    kind = result.get("type")
+    if kind in NOT_BILLED_RESULTS:
+        raise NotBilled(kind)
+    message = as_mapping(result.get("message"))
+    if kind != "succeeded" or message is None:
+        raise InputError(f"batch result of unknown type {kind!r}", fix="expected succeeded/errored/...")
+    usage = as_mapping(message.get("usage"))
+    if usage is None:
+        raise InputError("batch result message has no `usage`")
+    model = message.get("model")
+    return LogRecord(
         model=model if isinstance(model, str) else None,
-        usage=parsed,
+        usage=parse_usage(usage),
+        day=parse_day(find_timestamp(line)),
+        batch=True,
+        requests=1,
+        source=line,
+    )
+
+
+def _request(record: Mapping[str, Any], holder: Mapping[str, Any], usage: Mapping[str, Any]) -> LogRecord:
+    """One request: `holder` is the response (the record itself, or what a log wrapper kept it under)."""
+    model = holder.get("model", record.get("model"))
+    stamp = find_timestamp(record)
+    if stamp is None and holder is not record:
+        stamp = find_timestamp(holder)
+    return LogRecord(
+        model=model if isinstance(model, str) else None,
+        usage=parse_usage(usage),
         day=parse_day(stamp),
         batch=None,
         requests=1,
-        source=obj,
+        source=record,
     )
 
 

@@ -7,9 +7,11 @@ import sys
 
 import click
 
-from costplan.accounting.ledger import UsageReport, price_log
+from costplan.accounting.ledger import price_log
 from costplan.accounting.plan_vs_actual import compare_plan
+from costplan.accounting.report import StrictStop, UsageReport
 from costplan.cli.common import as_of_option, book, format_option, pricing_option
+from costplan.errors import InputError
 from costplan.render import render, to_json
 from costplan.render.usage import usage_document
 
@@ -108,7 +110,10 @@ def usage(
     """
     keys = tuple(part.strip() for part in by.split(",") if part.strip()) or ("model",)
     prices = book(pricing_files)
-    report = price_log(logs, by=keys, as_of=as_of, pricing=prices, strict=strict, progress=_progress(logs))
+    try:
+        report = price_log(logs, by=keys, as_of=as_of, pricing=prices, strict=strict, progress=_progress(logs))
+    except StrictStop as stop:  # the library's fix names strict=False; here the switch is a flag
+        raise InputError(str(stop.problem), fix="fix or remove the line, or run without --strict") from None
     plan = None
     if plan_path is not None:
         import costplan

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from costplan.accounting.ledger import UsageReport
 from costplan.accounting.plan_vs_actual import PlanComparison
-from costplan.billing.costing import TOKEN_CLASSES
+from costplan.accounting.report import UsageReport
+from costplan.billing.usage import TOKEN_CLASSES
 from costplan.render.document import Document, Table
 from costplan.render.values import money, usd
 

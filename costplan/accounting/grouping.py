@@ -1,0 +1,224 @@
+"""One record into its price group: the rate schedule of its kind, the checks, the segment, the sums.
+
+A price group is one kind of request (the model as named, the day, batch, inference geography, speed), one
+prompt-length segment and one set of tag values; within it cost is linear in tokens, so a record adds its
+counts to the group's sums (`accounting.tally`) and nothing is priced until the roll-up. Whatever would
+make a record unpriceable is found here, on the way in, and reported with its file and line: a model that
+no table knows, no price that day, fast with batch, a token class the model has no price for.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
+
+from costplan.accounting.logformats import LogRecord
+from costplan.accounting.report import UsageReport
+from costplan.accounting.rollup import roll_up
+from costplan.accounting.tally import (
+    INPUT,
+    MAX_LISTED_PROBLEMS,
+    OUTPUT,
+    READ,
+    RECORDS,
+    REQUESTS,
+    SUMS,
+    WEB_SEARCHES,
+    WRITE_1H,
+    WRITE_5M,
+    Grouping,
+    Kind,
+    Problems,
+    Tally,
+)
+from costplan.billing.catalog import DateLike, PriceBook, default_pricebook, to_date
+from costplan.billing.schedule import RateSchedule
+from costplan.billing.usage import TOKEN_CLASSES
+from costplan.errors import InputError, UnknownModelError, UnpricedModelError
+
+REPORT_200K = 200_000  # the one threshold a usage-report row's `context_window` names
+
+
+class Refusal(NamedTuple):
+    """Why every request of one kind cannot be priced: the problem kind and its message."""
+
+    kind: str  # unknown_model | unpriced | bad_usage
+    message: str
+
+
+class Ledger:
+    """A record into its price group: the rate schedule of its kind (found once per kind), the checks that
+    it can be priced, its prompt-length segment, its tag values, and its counts added to the group's sums.
+
+    One ledger per run; it holds no global state, so several can run side by side.
+    """
+
+    def __init__(
+        self,
+        *,
+        by: str | Sequence[str] = ("model",),
+        as_of: DateLike = None,
+        pricing: PriceBook | None = None,
+        strict: bool = False,
+        max_listed: int = MAX_LISTED_PROBLEMS,
+    ) -> None:
+        self.book = pricing or default_pricebook()
+        self.grouping = Grouping.of(by)
+        self.default_day = to_date(as_of)  # the prices of records without a timestamp
+        self.tally = Tally(Problems(strict, max_listed))
+        self.files: list[str] = []
+        self._schedules: dict[Kind, RateSchedule | Refusal] = {}
+        self._tagged = bool(self.grouping.tag_paths)  # most runs group by model or day: no tag to read
+
+    @property
+    def by(self) -> tuple[str, ...]:
+        return self.grouping.by
+
+    def spawn(self) -> Ledger:
+        """An empty ledger with the same settings and price book: what a worker over part of a file fills."""
+        limits = self.tally.problems
+        return Ledger(
+            by=self.by, as_of=self.default_day, pricing=self.book, strict=limits.strict, max_listed=limits.max_listed
+        )
+
+    def schedule(self, kind: Kind) -> RateSchedule | Refusal:
+        """The rate schedule of one kind of request, or why it cannot be priced; looked up once per kind."""
+        found = self._schedules.get(kind)
+        if found is None:
+            found = self._schedules[kind] = self._find(kind)
+        return found
+
+    def _find(self, kind: Kind) -> RateSchedule | Refusal:
+        model, day, batch, geo, speed = kind
+        try:
+            record = self.book.resolve(model, day)
+            self.book.period(record, day)  # a model with no price that day, said without the table's fix
+        except UnknownModelError as exc:
+            return Refusal("unknown_model", str(exc))
+        except InputError as exc:
+            return Refusal("unpriced", exc.message)
+        try:  # the pricing rules themselves (speed, batch, fast mode, missing prices) live in billing alone
+            return self.book.schedule(record, day, speed=speed, batch=batch, geo=geo)
+        except UnpricedModelError as exc:
+            return Refusal("unpriced", str(exc))
+        except InputError as exc:
+            return Refusal("bad_usage", str(exc))
+
+    def add(
+        self,
+        file: str,
+        line: int,
+        model: Any,
+        day: dt.date | None,
+        batch: bool,
+        geo: str | None,
+        speed: str | None,
+        tokens: tuple[int, int, int, int, int],
+        web_searches: int,
+        requests: int,
+        source: Mapping[str, Any],
+        context_window: str | None = None,
+    ) -> None:
+        """Add one record (the hot path): `requests` is 1 for a request, 0 for a usage-report row."""
+        tally = self.tally
+        if not isinstance(model, str) or not model:
+            tally.problems.add(file, line, "no_model", "no `model` in the record")
+            return
+        if day is None:
+            day = self.default_day
+            tally.undated += 1
+        else:
+            tally.days.add(day)
+        kind = (model, day, batch, geo, speed)
+        schedule = self._schedules.get(kind)
+        if schedule is None:
+            schedule = self._schedules[kind] = self._find(kind)
+        if isinstance(schedule, Refusal):
+            tally.problems.add(file, line, schedule.kind, schedule.message)
+            return
+        inp, out, w5, w1, read = tokens
+        if requests:
+            prompt = inp + w5 + w1 + read
+            if schedule.window is not None and prompt > schedule.window:
+                name = schedule.record.id
+                tally.over_window[name] = tally.over_window.get(name, 0) + 1
+            segment = schedule.segment(prompt) if schedule.thresholds else 0  # most models: no call at all
+        else:
+            placed = report_row_segment(schedule, context_window)
+            if placed is None:  # priced at base prices, a lower bound, and said so in a warning
+                name = schedule.record.id
+                tally.unplaced_rows[name] = tally.unplaced_rows.get(name, 0) + 1
+            segment = placed or 0
+        for index in schedule.segments[segment].unpriced:
+            if tokens[index]:
+                message = f"{schedule.record.id} has no `{TOKEN_CLASSES[index]}` price (no prompt caching)"
+                tally.problems.add(file, line, "unpriced", message)
+                return
+        if web_searches and schedule.web_search_fee is None:
+            tally.problems.add(file, line, "unpriced", f"no web search price on {day.isoformat()}")
+            return
+        key = (kind, segment, self.grouping.tags(source) if self._tagged else ())
+        sums = tally.groups.get(key)
+        if sums is None:
+            sums = tally.groups[key] = [0] * SUMS
+        sums[RECORDS] += 1
+        sums[REQUESTS] += requests
+        sums[INPUT] += inp
+        sums[OUTPUT] += out
+        sums[WRITE_5M] += w5
+        sums[WRITE_1H] += w1
+        sums[READ] += read
+        sums[WEB_SEARCHES] += web_searches
+
+    def add_record(self, record: LogRecord, file: str, line: int) -> None:
+        """Add a record read by `logformats` (the general path); `batch=None` follows its `service_tier`."""
+        usage = record.usage
+        self.add(
+            file,
+            line,
+            record.model,
+            record.day,
+            usage.service_tier == "batch" if record.batch is None else record.batch,
+            usage.inference_geo,
+            usage.speed,
+            (usage.input_tokens, usage.output_tokens, usage.cache_write_5m, usage.cache_write_1h, usage.cache_read),
+            usage.web_search_requests,
+            record.requests,
+            record.source,
+            record.context_window,
+        )
+
+    def finish(self) -> UsageReport:
+        """Price every group once through its rate schedule and roll the groups up as asked."""
+        schedules: dict[Kind, RateSchedule] = {}
+        for kind, _, _ in self.tally.groups:
+            if kind not in schedules:  # a worker's kinds are looked up here, where the pricing happens
+                found = self.schedule(kind)
+                assert isinstance(found, RateSchedule), "a group is only made for a kind that can be priced"
+                schedules[kind] = found
+        return roll_up(
+            self.tally,
+            self.grouping,
+            schedules,
+            default_day=self.default_day,
+            files=self.files,
+            pricing_version=self.book.version,
+        )
+
+
+def report_row_segment(schedule: RateSchedule, context_window: str | None) -> int | None:
+    """The prompt-length segment of a usage-report row, which sums many requests and names only the context
+    window they used; None where that does not decide it.
+
+    `200k-1M` places the row above a 200,000-token threshold and `0-200k` below every threshold of 200,000
+    or more; any other case (Haiku 5.5's 100k tier) cannot be known from the report.
+    """
+    thresholds = schedule.thresholds
+    if not thresholds:
+        return 0
+    if context_window == "200k-1M" and REPORT_200K in thresholds:
+        return schedule.segment(REPORT_200K + 1)
+    if context_window == "0-200k" and min(thresholds) >= REPORT_200K:
+        return 0
+    return None
