@@ -1,9 +1,10 @@
 """The accounting library takes what the rest of costplan hands out, and answers as `cost()` does.
 
-`price_records` takes the SDK's objects as `costplan.cost` takes them, with no JSON round trip; library
-errors name Python arguments, the CLI its flags. Dollar amounts are written by hand from the published
-prices (USD per million tokens): Sonnet 4.6 $3 input / $15 output, batch x0.5; Haiku 4.5 $1 input;
-Sonnet 5.5 cache reads $0.20 until 2026-10-06, $0.10 from 2026-10-07.
+`price_records` takes the SDK's objects as `costplan.cost` takes them, with no JSON round trip;
+`compare_plan` takes the `Estimate` that `costplan.estimate` returns; library errors name Python
+arguments, the CLI its flags. Dollar amounts are written by hand from the published prices (USD per
+million tokens): Sonnet 4.6 $3 input / $15 output, batch x0.5; Haiku 4.5 $1 input; Sonnet 5.5 cache
+reads $0.20 until 2026-10-06, $0.10 from 2026-10-07.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from hypothesis import strategies as st
 
 import costplan
 from costplan.accounting.ledger import price_log, price_records
+from costplan.accounting.plan_vs_actual import compare_plan
 from costplan.accounting.report import StrictStop
 from costplan.errors import InputError
 
@@ -186,6 +188,45 @@ def test_the_fast_path_and_the_record_shapes_read_any_record_alike(records):
     fast = price_records(records, by=by, as_of=DAY)  # dicts with a `usage` dict take the fast path
     general = price_records([MappingProxyType(r) for r in records], by=by, as_of=DAY)  # other mappings do not
     assert fast.to_dict() == general.to_dict()
+
+
+# ---- compare_plan takes what costplan.estimate returns ---------------------------------------------------------
+
+WORKLOAD = """
+name: plan-test
+as_of: 2026-10-01
+days: 30
+streams:
+  - name: chat
+    model: claude-haiku-4-5
+    requests_per_day: 2
+    input_tokens: 500000
+    output_tokens: 0
+"""
+
+
+def test_compare_plan_takes_the_estimate_object_and_its_document_alike(tmp_path: Path):
+    workload = tmp_path / "workload.yaml"
+    workload.write_text(WORKLOAD)
+    estimate = costplan.estimate(str(workload))
+    report = price_records([{"model": "claude-haiku-4-5", "usage": {"input_tokens": 1_500_000}, "ts": "2026-10-01"}])
+    from_object = compare_plan(report, estimate)
+    from_document = compare_plan(report, estimate.to_dict())
+    assert from_object.to_dict() == from_document.to_dict()
+    assert from_object.workload == "plan-test"  # the estimate's own name when none is given
+    (row,) = from_object.rows
+    # plan: 2 requests x 500k input x $1 = $1 a day, one day of log; actual: 1.5M x $1 = $1.50, +50 %
+    assert row.plan.cost == D(1) and row.actual.cost == D("1.5")
+    assert row.diff_pct["cost"] == pytest.approx(50.0)
+    assert compare_plan(report, estimate, workload="mine.yaml").workload == "mine.yaml"
+
+
+def test_compare_plan_refuses_what_is_not_an_estimate():
+    report = price_records([])
+    with pytest.raises(InputError, match="a `costplan check` report, not an estimate"):
+        compare_plan(report, {"checks": [], "passed": True})
+    with pytest.raises(InputError, match="not a costplan estimate"):
+        compare_plan(report, [1, 2])  # type: ignore[arg-type]
 
 
 # ---- library errors speak Python; the CLI speaks flags -------------------------------------------------------

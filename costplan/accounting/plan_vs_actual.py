@@ -11,12 +11,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from costplan.accounting.ledger import UsageReport
+from costplan.accounting.report import UsageReport
 from costplan.billing.catalog import PriceBook, default_pricebook
-from costplan.billing.costing import TOKEN_CLASSES
-from costplan.billing.usage import cache_hit_rate
+from costplan.billing.usage import TOKEN_CLASSES, cache_hit_rate
 from costplan.errors import InputError
-from costplan.planning.estimate_doc import parse_estimate
+from costplan.planning.estimate_doc import Estimate, parse_estimate
 from costplan.render.values import money
 
 ZERO = Decimal(0)
@@ -112,21 +111,32 @@ class PlanComparison:
 
 def compare_plan(
     report: UsageReport,
-    estimate: Mapping[str, Any],
+    estimate: Estimate | Mapping[str, Any],
     pricing: PriceBook | None = None,
     *,
-    workload: str = "plan",
+    workload: str | None = None,
     days: int | None = None,
 ) -> PlanComparison:
-    """Put an estimate (`Estimate.to_dict()`) beside a priced log, per model.
+    """Put an estimate beside a priced log, per model.
+
+    Args:
+        report: what `costplan.price_log` or `costplan.price_records` returned.
+        estimate: what `costplan.estimate(...)` returned, or its JSON document (`Estimate.to_dict()`, or a
+            saved `costplan estimate --format json`).
+        pricing: the price book model names are resolved with; default the shipped tables.
+        workload: the plan's name in the comparison; default the estimate's own name.
+        days: how many planned days to compare with; default the log's span.
 
     The estimate is per day; it is scaled to the log's span (first to last dated day, inclusive) unless
     `days` is given, so a log of a week compares with seven planned days. Streams of one model are summed;
     model names on both sides are resolved to canonical ids so an alias in the workload meets the dated id
     in the log. The cache hit rate is recomputed from tokens on both sides with one definition.
     """
+    if isinstance(estimate, Estimate):
+        estimate = estimate.to_dict()  # the document is what a saved estimate holds: one reader for both
+    doc = parse_estimate(estimate, source=workload or "estimate")
+    workload = workload or doc.name or "plan"
     book = pricing or default_pricebook()
-    doc = parse_estimate(estimate, source=str(workload))
     span = days if days is not None else max(report.days, 1)
     scale = Decimal(span)
     plans: dict[str, PlanSide] = {}

@@ -119,7 +119,7 @@ def usage(
         import costplan
 
         estimate = costplan.estimate(plan_path, as_of=report.first_day, pricing=pricing_files or None)
-        plan = compare_plan(report, estimate.to_dict(), prices, workload=plan_path)
+        plan = compare_plan(report, estimate, prices, workload=plan_path)
     if fmt == "json":
         data = report.to_dict()
         if plan is not None:
