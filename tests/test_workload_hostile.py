@@ -110,3 +110,21 @@ def test_infinite_or_absurd_numbers_are_refused_with_the_field(field, value):
 def test_negative_tool_tokens_are_refused():
     with pytest.raises(InputError, match="tools"):
         parse_workload(BASE + "    tools: -5000\n", "w.yaml")
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        (BASE.replace("name: a", 'name: "a\\nb"'), "streams[0].name"),
+        (BASE.replace("name: t", 'name: "t\\r"'), "name"),
+        (BASE.replace("model: claude-sonnet-4-6", 'model: "claude\\nsonnet"'), "streams[0].model"),
+        ('limits: {"\\n": null}\n' + BASE, "limits.'\\n'"),
+        ('limits: {"x\\ny": {rpm: 1}}\n' + BASE, "limits.'x\\ny'"),
+    ],
+    ids=["stream-name", "workload-name", "model", "limits-key", "limits-key-with-value"],
+)
+def test_control_characters_in_names_and_keys_keep_the_error_on_one_line(text: str, shown: str):
+    with pytest.raises(InputError) as caught:
+        parse_workload(text, "w.yaml")
+    message = str(caught.value)
+    assert "\n" not in message and "\r" not in message and shown in message

@@ -23,6 +23,7 @@ from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -116,6 +117,25 @@ MAX_USD = Decimal(10) ** 12
 MAX_LIMIT = 10**12
 
 
+def _one_line(text: str) -> str:
+    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+        raise ValueError("a name is one line without control characters")
+    return text
+
+
+# A name that appears in messages and tables: one line, no control characters (an error stays one line).
+OneLine = Annotated[
+    str,
+    AfterValidator(_one_line),
+    Field(min_length=1, json_schema_extra={"pattern": r"^[^\x00-\x1f\x7f]+$"}),
+]
+
+
+def _shown(part: Any) -> Any:
+    """A key as a message shows it: as written, or escaped when it holds a control character."""
+    return part if not isinstance(part, str) or part.isprintable() else repr(part)
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
@@ -175,8 +195,8 @@ class Conversation(_Strict):
 class Stream(_Strict):
     """One kind of request, sent at some volume to one model."""
 
-    name: str = Field(min_length=1)
-    model: str = Field(min_length=1)
+    name: OneLine
+    model: OneLine
     requests_per_day: float | None = Field(default=None, ge=0, le=MAX_REQUESTS_PER_DAY)
     requests_per_hour: float | None = Field(default=None, ge=0, le=MAX_REQUESTS_PER_DAY / 24)
     growth_per_month: Growth = Field(
@@ -278,7 +298,7 @@ class Budgets(_Strict):
 class Workload(_Strict):
     """A whole workload file."""
 
-    name: str = Field(min_length=1)
+    name: OneLine
     tier: UsageTier = Field(
         default=None,
         description="The account's usage tier (rate limits and spend cap): start/build/scale (from 2026-06-26), "
@@ -401,10 +421,10 @@ def _explain(exc: ValidationError, lines: dict[KeyPath, int], file: str, data: A
         if line:
             break
     where = f"{file}:{line}" if line else file
-    field = field_path(loc) or "(top level)"
+    field = field_path([_shown(part) for part in loc]) or "(top level)"
     if len(loc) >= 2 and loc[0] == "streams" and isinstance(loc[1], int) and isinstance(data, dict):
         with contextlib.suppress(KeyError, IndexError, TypeError):
-            field = f"{field} (stream {data['streams'][loc[1]]['name']})"
+            field = f"{field} (stream {_shown(str(data['streams'][loc[1]]['name']))})"
     if item["type"] == "extra_forbidden":
         name = str(loc[-1])
         close = difflib.get_close_matches(name, _fields_at(loc), n=1, cutoff=0.6)
