@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from costplan.accounting.ledger import UsageReport, price_log, price_records
+    from costplan.accounting.ledger import price_log, price_records
     from costplan.accounting.plan_vs_actual import compare_plan
+    from costplan.accounting.report import UsageReport
     from costplan.billing.catalog import PriceBook, load_pricebook
     from costplan.billing.costing import Cost, cost, resolve_model
     from costplan.billing.export import export_prices
@@ -46,7 +47,7 @@ _EXPORTS = {
     "price_log": "costplan.accounting.ledger",
     "price_records": "costplan.accounting.ledger",
     "compare_plan": "costplan.accounting.plan_vs_actual",
-    "UsageReport": "costplan.accounting.ledger",
+    "UsageReport": "costplan.accounting.report",
     "export_prices": "costplan.billing.export",
     "InputError": "costplan.errors",
     "count_tokens": "costplan.tokens",
