@@ -94,6 +94,14 @@ ThinkTime = Annotated[
     Field(ge=0, le=MAX_THINK_TIME),
     _number_or_text(DURATION, minimum=0, maximum=MAX_THINK_TIME),
 ]
+# How long a caller can wait for an answer; a stream that can wait a day may go through Message Batches.
+MAX_LATENCY = 30 * 86400
+Latency = Annotated[
+    float,
+    BeforeValidator(_seconds),
+    Field(gt=0, le=MAX_LATENCY),
+    _number_or_text(DURATION, exclusiveMinimum=0, maximum=MAX_LATENCY),
+]
 UsageTier = Annotated[
     Literal[USAGE_TIER_NAMES] | None,  # type: ignore[valid-type]
     BeforeValidator(_usage_tier),
@@ -221,6 +229,16 @@ class Stream(_Strict):
     web_searches: float = Field(default=0.0, ge=0, le=1000, description="Web searches per request (average).")
     inference_geo: str | None = None
     speed: Literal["standard", "fast"] = "standard"
+    alternatives: list[OneLine] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Models this stream may move to: `costplan optimize` suggests no other. The estimate ignores it.",
+    )
+    latency: Latency | None = Field(
+        default=None,
+        description="How long a caller can wait for an answer: seconds, or 30s / 2m / 1h. 24h or more lets "
+        "`costplan optimize` send the stream through Message Batches (a batch may take 24 h). Omitted: interactive.",
+    )
 
     @field_validator("shape")
     @classmethod
@@ -438,6 +456,10 @@ def _explain(exc: ValidationError, lines: dict[KeyPath, int], file: str, data: A
     fix = "use start, build, scale, 1-4 or custom" if loc and loc[-1] == "tier" else "fix the value there"
     if loc and loc[-1] in {"input_tokens", "output_tokens"}:
         fix = "a whole number >= 0, or {mean: N, p95: M}"
+    if "alternatives" in loc:
+        fix = "a list of model ids, e.g. alternatives: [claude-haiku-4-5]"
+    if loc and loc[-1] == "latency":
+        fix = "a duration such as 24h, 30m or 45s"
     return InputError(f"{where}: {field}: {message}{shown}", fix=fix)
 
 
