@@ -131,8 +131,31 @@ class PeakDemand(NamedTuple):
         return {"rpm": self.rpm, "itpm": self.itpm, "otpm": self.otpm}[limit]
 
 
-def peak_demand(pool: PoolTraffic, otpm_basis: str) -> PeakDemand:
-    """Peak demand per limit at the busiest minute of each stream's busiest day.
+class MinuteDemand(NamedTuple):
+    """A pool's demand in each minute of one day (99th percentile): what `peak_demand` takes the maximum of."""
+
+    rpm: tuple[int, ...]
+    itpm: tuple[float, ...]
+    otpm: tuple[float, ...]
+    day_index: int
+
+    def of(self, limit: LimitName) -> tuple[float, ...]:
+        return {"rpm": self.rpm, "itpm": self.itpm, "otpm": self.otpm}[limit]
+
+
+class _Moments(NamedTuple):
+    """Per minute: the pool's arrival rate and the first two moments of its input and output tokens."""
+
+    lam: list[float]
+    in1: list[float]
+    in2: list[float]
+    out1: list[float]
+    out2: list[float]
+    day_index: int
+
+
+def _moments(pool: PoolTraffic, otpm_basis: str, day_index: int | None) -> _Moments:
+    """The rates and size moments of every minute, on `day_index` (None: each stream's busiest day).
 
     Per minute the pool's arrivals are Poisson with rate lambda(t), the sum of its streams' rates; the
     tokens of a minute are a compound Poisson sum whose size moments mix the streams' by their rates. ITPM
@@ -147,7 +170,7 @@ def peak_demand(pool: PoolTraffic, otpm_basis: str) -> PeakDemand:
     peak_day = 0
     for plan in pool.plans:
         spec = plan.spec
-        d = max(range(len(plan.volumes)), key=plan.volumes.__getitem__)
+        d = max(range(len(plan.volumes)), key=plan.volumes.__getitem__) if day_index is None else day_index
         peak_day = max(peak_day, d)
         volume = plan.volumes[d] * (1 - spec.batch)
         if volume <= 0:
@@ -166,26 +189,55 @@ def peak_demand(pool: PoolTraffic, otpm_basis: str) -> PeakDemand:
             in2[t] += rate * (a2 + b2 * ps[t])
             out1[t] += rate * o1
             out2[t] += rate * o2
-    quantiles: dict[float, int] = {}
-    seen: dict[tuple[float, float, float], float] = {}
+    return _Moments(lam, in1, in2, out1, out2, peak_day)
 
-    def tokens(t: int, m1: list[float], m2: list[float]) -> float:
-        if lam[t] <= 0:
-            return 0.0
-        key3 = (lam[t], m1[t], m2[t])
-        found = seen.get(key3)  # minutes of one hour mostly repeat
-        if found is not None:
-            return found
-        key = round(lam[t], 9)
-        nq = quantiles.get(key)
-        if nq is None:
-            nq = quantiles[key] = poisson_quantile(lam[t])
-        found = seen[key3] = token_demand(lam[t], m1[t] / lam[t], m2[t] / lam[t], n_q=nq)
+
+class _Quantiles:
+    """Count and token quantiles of the minutes of one day, each distinct minute computed once."""
+
+    def __init__(self, lam: list[float]) -> None:
+        self.lam = lam
+        self.counts: dict[float, int] = {}
+        self.seen: dict[tuple[float, float, float], float] = {}
+
+    def count(self, t: int) -> int:
+        key = round(self.lam[t], 9)
+        found = self.counts.get(key)
+        if found is None:
+            found = self.counts[key] = poisson_quantile(self.lam[t])
         return found
 
-    itpm = max(tokens(t, in1, in2) for t in range(MINUTES))
-    otpm = max(tokens(t, out1, out2) for t in range(MINUTES))
-    return PeakDemand(poisson_quantile(max(lam)), math.ceil(itpm - 1e-6), math.ceil(otpm - 1e-6), peak_day)
+    def tokens(self, t: int, m1: list[float], m2: list[float]) -> float:
+        lam = self.lam[t]
+        if lam <= 0:
+            return 0.0
+        key3 = (lam, m1[t], m2[t])
+        found = self.seen.get(key3)  # minutes of one hour mostly repeat
+        if found is None:
+            found = self.seen[key3] = token_demand(lam, m1[t] / lam, m2[t] / lam, n_q=self.count(t))
+        return found
+
+
+def peak_demand(pool: PoolTraffic, otpm_basis: str) -> PeakDemand:
+    """Peak demand per limit at the busiest minute of each stream's busiest day (see `_moments`)."""
+    m = _moments(pool, otpm_basis, None)
+    q = _Quantiles(m.lam)
+    itpm = max(q.tokens(t, m.in1, m.in2) for t in range(MINUTES))
+    otpm = max(q.tokens(t, m.out1, m.out2) for t in range(MINUTES))
+    return PeakDemand(poisson_quantile(max(m.lam)), math.ceil(itpm - 1e-6), math.ceil(otpm - 1e-6), m.day_index)
+
+
+def minute_demand(pool: PoolTraffic, otpm_basis: str, day_index: int | None = None) -> MinuteDemand:
+    """Demand in every minute of day `day_index` of the horizon (None: each stream's busiest day), for saying
+    at which minute a limit binds; its maxima are `peak_demand`'s (before rounding up)."""
+    m = _moments(pool, otpm_basis, day_index)
+    q = _Quantiles(m.lam)
+    return MinuteDemand(
+        tuple(q.count(t) for t in range(MINUTES)),
+        tuple(q.tokens(t, m.in1, m.in2) for t in range(MINUTES)),
+        tuple(q.tokens(t, m.out1, m.out2) for t in range(MINUTES)),
+        m.day_index,
+    )
 
 
 # --- 3. the batch queue --------------------------------------------------------------------------------
