@@ -125,6 +125,16 @@ def _plus5() -> dt.timezone:
     return dt.timezone(dt.timedelta(hours=5))
 
 
+def test_a_line_with_more_after_its_json_is_malformed_and_trailing_space_is_not(tmp_path: Path):
+    good = json.dumps({"model": SONNET, "usage": {"input_tokens": 1_000_000}, "timestamp": DAY})
+    log = tmp_path / "log.jsonl"
+    log.write_text(f"{good} x\n{good}\n\n{good} \t \n{good}{good}\n")
+    report = price_log(log)
+    assert report.total.cost == D(6)  # lines 2 and 4: 2 x 1M x $3
+    assert [(p.line, p.kind) for p in report.problems] == [(1, "malformed"), (5, "malformed")]
+    assert report.blank_lines == 1 and report.lines == 5
+
+
 # ---- the fast path reads a record exactly as the record shapes do ----------------------------------------------
 
 _counts = st.one_of(st.integers(-2, 3_000_000), st.sampled_from(["12", "x", None, 1.5, 2.0, True]))

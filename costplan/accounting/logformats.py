@@ -61,15 +61,29 @@ class LogRecord:
     context_window: str | None = None  # of a usage-report row, e.g. "0-200k" or "200k-1M"; None for a request
 
 
-def parse_day(value: Any) -> dt.date | None:
+def parse_day(value: Any, days: dict[str, dt.date] | None = None) -> dt.date | None:
     """A UTC date from an ISO 8601 string (offsets honoured) or Unix seconds / milliseconds.
 
-    A string in UTC (`Z`) or without an offset is read by its date part alone, which is all that prices a
-    request: the time of day is not read, so the log's hot path can cache days by that part and still
-    answer as this does. Anything that is not a real moment between the years 1 and 9999 (NaN, 1e20,
-    9999-12-31 with an offset that pushes it past the end of the calendar) is an `InputError`, so a bad line
-    is reported, not a crash.
+    A string in UTC (`Z`) or without an offset is read by its first ten characters alone, the date, which
+    is all that prices a request; `days`, when given, remembers those (a log's timestamps share a few dates,
+    and its hot path reads a million of them). Anything that is not a real moment between the years 1 and
+    9999 (NaN, 1e20, 9999-12-31 with an offset that pushes it past the end of the calendar) is an
+    `InputError`, so a bad line is reported, not a crash.
     """
+    if type(value) is str:
+        text = value.strip()
+        tail = text[10:]
+        if len(text) >= 10 and (not tail or (tail[0] in "T " and "+" not in tail and "-" not in tail)):
+            prefix = text[:10]
+            day = days.get(prefix) if days is not None else None
+            if day is None:
+                try:
+                    day = dt.date.fromisoformat(prefix)
+                except ValueError:
+                    raise _not_a_timestamp(value) from None
+                if days is not None:
+                    days[prefix] = day
+            return day
     if value is None:
         return None
     if isinstance(value, bool):
@@ -81,26 +95,18 @@ def parse_day(value: Any) -> dt.date | None:
             seconds = value / 1000 if value > 10**11 else value  # milliseconds since the epoch
             return (_EPOCH + dt.timedelta(seconds=seconds)).date()
         if isinstance(value, str):
-            text = value.strip()
-            if in_utc_by_date(text):
-                return dt.date.fromisoformat(text[:10])
-            stamp = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+            stamp = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
             if stamp.tzinfo is not None:
                 stamp = stamp.astimezone(dt.timezone.utc)
             return stamp.date()
     except (ValueError, OverflowError):  # NaN, out-of-range numbers and dates, malformed strings
-        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:40] + "..."
-        raise InputError(f"not a timestamp: {shown}", fix="use ISO 8601 or Unix seconds") from None
+        raise _not_a_timestamp(value) from None
     raise InputError(f"not a timestamp: {type(value).__name__}", fix="use ISO 8601 or Unix seconds")
 
 
-def in_utc_by_date(stamp: str) -> bool:
-    """True for an ISO 8601 string whose first ten characters are its UTC day: a date alone, or a date and
-    a time in UTC (`Z`) or without an offset."""
-    if len(stamp) < 10:
-        return False
-    tail = stamp[10:]
-    return not tail or (tail[0] in "T " and "+" not in tail and "-" not in tail)
+def _not_a_timestamp(value: Any) -> InputError:
+    shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:40] + "..."
+    return InputError(f"not a timestamp: {shown}", fix="use ISO 8601 or Unix seconds")
 
 
 def find_timestamp(obj: Mapping[str, Any]) -> Any:

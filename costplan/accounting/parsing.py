@@ -3,22 +3,23 @@
 A log of a million lines spends most of its time here, so the commonest shape, a record with a `usage`
 object at its top (a Messages response or a usage record), takes an inlined fast path: the one usage reader
 (`billing.usage.read_counts`), the timestamp, and `Ledger.add`. Every other shape goes through
-`logformats.records_from`, whose rules the fast path follows to the letter (`test_accounting` holds them to
-it). Records in memory take the same loop without a JSON round trip, so an SDK object stays an object.
+`logformats.records_from`, whose rules the fast path follows to the letter (`test_accounting_library` feeds
+the same records to both). Records in memory take the same loop without a JSON round trip, so an SDK object
+stays an object.
 
-Decoding is one step (`_decoded`) apart from reading records, so a faster JSON decoder can replace it
-without touching the rules.
+Decoding is a few lines at the top of the loop, apart from reading records, so a faster JSON decoder can
+replace them without touching the rules.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from costplan.accounting.grouping import Ledger
-from costplan.accounting.logformats import NotBilled, find_timestamp, in_utc_by_date, parse_day, records_from
+from costplan.accounting.logformats import NotBilled, find_timestamp, parse_day, records_from
 from costplan.billing.usage import read_counts
 from costplan.errors import InputError
 from costplan.jsonfile import loads
@@ -32,7 +33,14 @@ def add_lines(
     ledger: Ledger, lines: Iterable[bytes | str], file: str, progress: Callable[[int], None] | None = None
 ) -> None:
     """JSON Lines (bytes or text, one JSON value a line) into the ledger; `progress(lines read)` now and then."""
-    add_objects(ledger, _decoded(ledger, lines, file), file, progress)
+    _add(ledger, lines, file, progress, decode=True)
+
+
+def add_objects(
+    ledger: Ledger, objects: Iterable[Any], file: str, progress: Callable[[int], None] | None = None
+) -> None:
+    """Records in any accepted shape into the ledger, the n-th counted as line n of `file`."""
+    _add(ledger, objects, file, progress, decode=False)
 
 
 def add_document(ledger: Ledger, obj: Any, file: str) -> None:
@@ -41,18 +49,28 @@ def add_document(ledger: Ledger, obj: Any, file: str) -> None:
     add_object(ledger, obj, file, 1)
 
 
-def add_objects(
-    ledger: Ledger, objects: Iterable[Any], file: str, progress: Callable[[int], None] | None = None
+def _add(
+    ledger: Ledger, items: Iterable[Any], file: str, progress: Callable[[int], None] | None, *, decode: bool
 ) -> None:
-    """Records in any accepted shape into the ledger, the n-th counted as line n of `file`."""
+    """The loop: each item decoded from JSON first if `decode`, then read into the ledger (the hot path)."""
+    scan = _SCANNER.scan_once  # type: ignore[attr-defined]  # json.loads's C scanner, without its wrapper
     add = ledger.add
-    day_of = _day_reader()
+    days: dict[str, dt.date] = {}
     lineno = 0
-    for lineno, obj in enumerate(objects, 1):  # noqa: B007 - the last line number is the count, used below
+    for lineno, obj in enumerate(items, 1):  # noqa: B007 - the last line number is the count, used below
         if progress is not None and not lineno % PROGRESS_EVERY:
             progress(lineno)
-        if obj is _SKIP:
-            continue
+        if decode:
+            raw = obj
+            try:
+                text = raw.decode() if type(raw) is bytes else raw
+                obj, end = scan(text, 0)
+                if end != len(text) and text[end:] != "\n" and text[end:].strip():
+                    raise ValueError("extra data")
+            except (ValueError, StopIteration, RecursionError):
+                obj = _slow_json(ledger, raw, file, lineno)
+                if obj is _SKIP:
+                    continue
         usage = obj.get("usage") if type(obj) is dict else None
         if type(usage) is not dict or "result" in obj:
             add_object(ledger, obj, file, lineno)
@@ -63,7 +81,7 @@ def add_objects(
             stamp = obj.get("timestamp")
             if stamp is None:
                 stamp = find_timestamp(obj)
-            day = day_of(stamp) if stamp is not None else None
+            day = parse_day(stamp, days) if stamp is not None else None
         except InputError as exc:
             ledger.tally.problems.add(file, lineno, "bad_usage", str(exc))
             continue
@@ -97,20 +115,6 @@ def add_object(ledger: Ledger, obj: Any, file: str, line: int) -> None:
         ledger.add_record(record, file, line)
 
 
-def _decoded(ledger: Ledger, lines: Iterable[bytes | str], file: str) -> Iterator[Any]:
-    """The JSON value of each line, or `_SKIP` for a blank or malformed one (counted or reported here)."""
-    scan = _SCANNER.scan_once  # type: ignore[attr-defined]  # json.loads's C scanner, without its wrapper
-    for lineno, raw in enumerate(lines, 1):
-        try:
-            text = raw.decode() if type(raw) is bytes else raw
-            obj, end = scan(text, 0)
-            if end != len(text) and text[end:] != "\n" and text[end:].strip():
-                raise ValueError("extra data")
-        except (ValueError, StopIteration, RecursionError):
-            obj = _slow_json(ledger, raw, file, lineno)
-        yield obj
-
-
 def _slow_json(ledger: Ledger, raw: bytes | str, file: str, lineno: int) -> Any:
     """`json.loads` for what the fast scan refused: its exact rules and messages, blank lines apart."""
     try:
@@ -121,20 +125,3 @@ def _slow_json(ledger: Ledger, raw: bytes | str, file: str, lineno: int) -> Any:
         else:
             ledger.tally.problems.add(file, lineno, "malformed", f"not valid JSON ({exc})")
         return _SKIP
-
-
-def _day_reader() -> Callable[[Any], dt.date | None]:
-    """`logformats.parse_day`, with the days of strings it reads by their date part cached by that part: a
-    log's timestamps share a few dates, and parsing each in full is a good part of a line's time."""
-    days: dict[str, dt.date | None] = {}
-
-    def day_of(stamp: Any) -> dt.date | None:
-        if type(stamp) is str and in_utc_by_date(stamp):
-            prefix = stamp[:10]
-            day = days.get(prefix)
-            if day is None:
-                day = days[prefix] = parse_day(prefix)
-            return day
-        return parse_day(stamp)
-
-    return day_of
