@@ -28,6 +28,7 @@ COMMANDS = {
     "estimate": ("costplan.cli.estimate", "estimate", "Project daily cost and rate-limit headroom."),
     "check": ("costplan.cli.check", "check", "CI gate: fail when a workload breaks a budget or limit."),
     "usage": ("costplan.cli.usage", "usage", "Exact cost of recorded usage logs; plan vs actual."),
+    "optimize": ("costplan.cli.optimize", "optimize", "The cheapest plan that still fits budgets and limits."),
 }
 
 
