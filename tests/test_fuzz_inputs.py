@@ -9,19 +9,17 @@ from __future__ import annotations
 
 import copy
 import json
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner
+from conftest import run_main
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import costplan
 from costplan.accounting.ledger import price_log
 from costplan.billing.catalog import load_pricebook
-from costplan.cli import main
 from costplan.errors import InputError
 from costplan.gate import make_limits, run_checks
 from costplan.planning.workload import parse_workload
@@ -206,18 +204,6 @@ def test_a_mutated_price_overlay_loads_or_is_refused(tmp_path_factory, model):
     assert result.total.is_finite() and result.total >= 0
 
 
-def run_main(args: list[str]) -> tuple[int, str, str]:
-    """The CLI's own entry point in-process (its error handling included), as (exit code, stdout, stderr)."""
-    with CliRunner().isolation() as (out, err, _):
-        sys.argv = ["costplan", *args]
-        try:
-            main()
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-    return code, out.getvalue().decode(), err.getvalue().decode()
-
-
 @FAST
 @given(
     args=st.lists(
@@ -226,7 +212,8 @@ def run_main(args: list[str]) -> tuple[int, str, str]:
     )
 )
 def test_the_cli_answers_garbage_flags_with_exit_2_never_a_traceback(args):
-    code, out, err = run_main(["cost", "-m", "claude-sonnet-4-6", *args])
+    ran = run_main("cost", "-m", "claude-sonnet-4-6", *args)
+    code, out, err = ran.returncode, ran.stdout, ran.stderr
     assert code in (0, 2), err
     assert "Traceback" not in err
     if code == 0:
