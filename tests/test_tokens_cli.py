@@ -38,26 +38,12 @@ def run(
 
 
 @pytest.fixture
-def here(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> Callable[..., subprocess.CompletedProcess[str]]:
-    """`costplan count ARGS` run in this process, returned as run() returns it: no interpreter start and the SDK
-    imported once, for the many cases that need no process of their own (each item also has a run() case)."""
-    from costplan.cli import main
-
-    for name in list(os.environ):
-        if name.startswith(("ANTHROPIC_", "COSTPLAN_COUNT_")):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("COSTPLAN_CACHE_DIR", str(tmp_path / "cache"))
+def here(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """`costplan count ARGS` run in this process (run() without `script`), for the many cases that need no
+    process of their own (each item also has a case through the installed script)."""
 
     def call(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
-        for name, value in env.items():
-            monkeypatch.setenv(name, value)
-        monkeypatch.setattr(sys, "argv", ["costplan", "count", *args])
-        with pytest.raises(SystemExit) as exit_info:
-            main()
-        out = capsys.readouterr()
-        return subprocess.CompletedProcess(args, exit_info.value.code, out.out, out.err)
+        return run(args, tmp_path, **env)
 
     return call
 
@@ -343,7 +329,11 @@ def test_system_prompt_count_is_the_simulators_number_via_the_api(
     with count_server("measure") as (url, _):
         monkeypatch.setenv("ANTHROPIC_BASE_URL", url)
         # the CLI in this process; the console script itself is run offline above
-        result = here(["--as", "system", str(tmp_path / "system.md"), "--method", "api", "--format", "json"])
+        result = here(
+            ["--as", "system", str(tmp_path / "system.md"), "--method", "api", "--format", "json"],
+            ANTHROPIC_API_KEY=FAKE_KEY,
+            ANTHROPIC_BASE_URL=url,
+        )
         monkeypatch.setenv("COSTPLAN_CACHE_DIR", str(tmp_path / "library-cache"))  # no shared cache entries
         library = count_text(SYSTEM_TEXT, model="claude-sonnet-4-6", method="api")
         monkeypatch.setenv("COSTPLAN_CACHE_DIR", str(tmp_path / "simulator-cache"))
