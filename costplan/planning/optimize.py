@@ -58,6 +58,7 @@ class Suggestion:
     breaks or fixes among the constraints, and the lowest usage tier it fits."""
 
     changes: tuple[Change, ...]
+    workload: Workload  # the workload with the changes: `costplan.estimate(s.workload)` gives `s.estimate`
     estimate: Estimate
     checks: tuple[CheckResult, ...]
     saved_per_day: Decimal  # first day of the horizon, as the estimate's $/day
@@ -139,7 +140,6 @@ class Optimization:
     original: Estimate
     original_checks: tuple[CheckResult, ...]
     plan: Suggestion
-    plan_workload: Workload
     suggestions: tuple[Suggestion, ...]  # single changes that save money and break nothing, most saved first
     fixes: tuple[Suggestion, ...]  # single changes that mend a broken constraint (may cost more)
     not_offered: tuple[Suggestion, ...]  # single changes that would save but break a constraint
@@ -149,6 +149,11 @@ class Optimization:
     search: SearchSummary
     notes: tuple[str, ...]
     source_text: str | None = field(default=None, repr=False)
+
+    @property
+    def plan_workload(self) -> Workload:
+        """The plan as a `Workload` (what `write` puts in a file), for `costplan.estimate` or `model_copy`."""
+        return self.plan.workload
 
     @property
     def saved_per_day(self) -> Decimal:
@@ -185,7 +190,7 @@ class Optimization:
         return [
             f"costplan optimize: the cheapest plan found for {name}: {n} change{'s' if n != 1 else ''}, "
             f"{usd(self.plan.cost_per_day)}/day (saves {usd(self.saved_per_day)}/day, {usd(self.saved_horizon)} "
-            f"over {self.original.days} days).",
+            f"over {self.original.days} day{'s' if self.original.days != 1 else ''}).",
             f"Lines marked `costplan optimize` were changed; everything else is as written in {name}.",
         ]
 
@@ -249,7 +254,7 @@ def _check(result: CheckResult) -> dict[str, Any]:
 
 
 def _headroom(estimate: Estimate) -> dict[tuple[str, str], float]:
-    out = {(row.pool, row.limit): row.headroom for row in estimate.rate_limits}
+    out: dict[tuple[str, str], float] = {(row.pool, row.limit): row.headroom for row in estimate.rate_limits}
     cap = estimate.spend_cap
     if cap is not None and cap.cap_usd:
         out[("spend cap", "month")] = float(1 - cap.cost_per_month_usd / cap.cap_usd)
@@ -263,6 +268,7 @@ def _suggestion(original: Variant, variant: Variant) -> Suggestion:
     seen = set(original.estimate.warnings)
     return Suggestion(
         changes=variant.changes,
+        workload=variant.workload,
         estimate=variant.estimate,
         checks=variant.checks,
         saved_per_day=original.cost_per_day - variant.cost_per_day,
@@ -393,7 +399,6 @@ def optimize(
         original=original.estimate,
         original_checks=original.checks,
         plan=plan,
-        plan_workload=best.workload,
         suggestions=suggestions,
         fixes=fixes,
         not_offered=not_offered,

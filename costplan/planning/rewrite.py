@@ -65,7 +65,7 @@ def edits_for(
     """Every field the plan changed, with its comment; `relocate` rewrites relative prompt paths for a file
     written in another folder."""
     edits = []
-    by_lever = {(c.stream, c.lever): c for c in changes}
+    by_lever: dict[tuple[str | None, str], Change] = {(c.stream, c.lever): c for c in changes}
     for index, (old, new) in enumerate(zip(original.streams, plan.streams)):
         for name in Stream.model_fields:
             before, after = getattr(old, name), getattr(new, name)
@@ -137,12 +137,14 @@ def _operation(text: str, root: yaml.MappingNode, edit: Edit) -> Operation:
     mapping = _mapping_at(root, edit.path)
     key_name = str(edit.path[-1])
     new = flow(edit.value)
+    if mapping.flow_style:  # several values share a line: each comment names its field
+        edit = Edit(edit.path, edit.value, f"{key_name} {edit.comment}")
     found = next(((k, v) for k, v in mapping.value if k.value == key_name), None)
     if found is not None:
         key, value = found
         start, end = int(value.start_mark.index), _last_leaf_end(value)
         key_first = not text[_line_start(text, key.start_mark.index) : key.start_mark.index].strip()
-        if "\n" in text[start:end] and key_first and not mapping.flow_style:
+        if "\n" in text[key.start_mark.index : end] and key_first and not mapping.flow_style:
             return _comment_out(text, key, end, key_name, new, edit.comment)
 
         def replace(t: str, start: int = start, end: int = end) -> str:
@@ -219,7 +221,7 @@ def plan_text(
     original written out first), checked to read back as the plan."""
     if text is None:
         dumped = original.model_dump(mode="json", exclude_unset=True)
-        text = yaml.safe_dump(dumped, sort_keys=False, allow_unicode=True, width=110)
+        text = yaml.safe_dump(dumped, sort_keys=False, allow_unicode=True, width=110, default_flow_style=None)
         source_dir: Path | None = Path.cwd()  # a mapping's prompt files are relative to the working directory
     else:
         source_dir = original.source.parent if original.source is not None else None

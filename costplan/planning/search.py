@@ -280,6 +280,31 @@ class SearchResult:
     notes: tuple[str, ...]
 
 
+def _unfixable(evaluator: Evaluator, costed: Sequence[Sequence[tuple[StreamCost, Setting]]]) -> frozenset[str]:
+    """Budgets that every combination breaks, known from the streams' prices alone.
+
+    A day's budget holds on the dearest day, which costs at least the first; the first day of any combination
+    costs at least the sum of each stream's cheapest first day, and a month at least the sum of the cheapest
+    horizons over the horizon's days. A plan that breaks only these is as good as a plan can be.
+    """
+    limits = evaluator.constraints.limits
+    if any(not entries for entries in costed):
+        return frozenset()
+    cheapest_day = [min(cost.day for cost, _ in entries) for entries in costed]
+    cheapest_horizon = sum((min(cost.horizon for cost, _ in entries) for entries in costed), Decimal(0))
+    out = set()
+    if limits.max_daily_usd is not None and sum(cheapest_day, Decimal(0)) > limits.max_daily_usd:
+        out.add("daily cost")
+    month = cheapest_horizon * 30 / evaluator.settings.days
+    if limits.max_monthly_usd is not None and month > limits.max_monthly_usd + Decimal("0.000001"):
+        out.add("monthly cost")  # the estimate may cut a month to a millionth of a dollar
+    for stream, day in zip(evaluator.workload.streams, cheapest_day):
+        budget = limits.stream_daily_usd.get(stream.name)
+        if budget is not None and day > budget:
+            out.add(f"stream {stream.name} daily cost")
+    return frozenset(out)
+
+
 def _product(sizes: Sequence[int]) -> int:
     out = 1
     for size in sizes:
@@ -322,6 +347,7 @@ def search(evaluator: Evaluator, started: float) -> SearchResult:
     combinations = _product([len(s) for s in all_settings])
 
     allowed = original.broken  # a plan may keep what the original breaks, never break more
+    unfixable = _unfixable(evaluator, costed) if priced == total_settings else frozenset()
     best = original
     re_estimated = 0
     proven = False
@@ -338,7 +364,7 @@ def search(evaluator: Evaluator, started: float) -> SearchResult:
             continue
         if found.key() < best.key():
             best = found
-        if not found.broken:  # visited cheapest first: nothing cheaper fits
+        if found.broken <= unfixable:  # visited cheapest first: nothing cheaper breaks fewer
             proven = True
             break
     else:
