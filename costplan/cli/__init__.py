@@ -29,6 +29,7 @@ COMMANDS = {
     "check": ("costplan.cli.check", "check", "CI gate: fail when a workload breaks a budget or limit."),
     "usage": ("costplan.cli.usage", "usage", "Exact cost of recorded usage logs; plan vs actual."),
     "optimize": ("costplan.cli.optimize", "optimize", "The cheapest plan that still fits budgets and limits."),
+    "limits": ("costplan.cli.limits", "limits", "The organisation's real rate limits (Rate Limits API or headers)."),
 }
 
 
