@@ -213,10 +213,9 @@ def optimize_document(doc: dict[str, Any]) -> Document:
         blocks.append(["notes:", *(f"- {n}" for n in doc["notes"])])
     if doc["warnings"]:
         blocks.append(["warnings of the plan's estimate:", *(f"- {w}" for w in doc["warnings"])])
-    title = (
-        f"{doc['name']}: optimized over {doc['days']} days from {doc['as_of']}, usage tier {doc['tier']}, "
-        f"prices {doc['pricing_version']}"
-    )
+    days = f"{doc['days']} day{'s' if doc['days'] != 1 else ''}"
+    title = f"{doc['name']}: optimized over {days} from {doc['as_of']}, usage tier {doc['tier']}, "
+    title += f"prices {doc['pricing_version']}"
     return Document(title, blocks, primary=primary, heading=2)
 
 
