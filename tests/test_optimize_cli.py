@@ -130,3 +130,23 @@ def test_the_installed_script_runs_it(sparse: Path):
     result = run_script("optimize", str(sparse), "--method", "heuristic", "--format", "json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["plan"]["changes"][0]["to"] == "1h"
+
+
+def test_the_ci_example_appends_the_optimizer_advice_to_the_step_summary_and_never_fails_the_job(tmp_path: Path):
+    import re
+
+    import yaml
+
+    from costplan.cli.optimize import optimize
+
+    steps = yaml.safe_load((ROOT / "examples" / "ci" / "costplan.yml").read_text())["jobs"]["check"]["steps"]
+    step = next(s for s in steps if "costplan optimize" in s.get("run", ""))
+    assert step["continue-on-error"] is True and '>> "$GITHUB_STEP_SUMMARY"' in step["run"]
+    used = set(re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", step["run"]))
+    options = {o for p in optimize.params for o in (*p.opts, *p.secondary_opts) if o.startswith("--")}
+    assert {"--format", "--method"} <= used <= options
+    # what the step runs, on the CI example's workload
+    result = run_main(
+        "optimize", str(ROOT / "examples" / "ci" / "costplan.yaml"), "--method", "heuristic", "--format", "markdown"
+    )
+    assert result.returncode == 0 and result.stdout.startswith("## support-assistant: optimized")
