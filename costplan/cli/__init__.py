@@ -123,8 +123,9 @@ def main() -> None:
     except InputError as exc:
         click.echo(f"costplan: error: {exc}", err=True)
         sys.exit(2)
-    except CostplanError as exc:  # the count_tokens API could not answer and --strict forbade the fallback
-        click.echo(f"costplan: error: {exc} (retry later, or drop --strict to use the offline heuristic)", err=True)
+    except CostplanError as exc:  # an API could not answer: count_tokens under --strict, or the Admin API
+        hint = getattr(exc, "retry_hint", "retry later, or drop --strict to use the offline heuristic")
+        click.echo(f"costplan: error: {exc} ({hint})", err=True)
         sys.exit(3)
     except (_ClosedPipe, BrokenPipeError):
         _closed_pipe_exit()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import click
 
-from costplan.cli.orgdata import admin_call
 from costplan.render import FORMATS, render, to_json
 
 GROUP_TYPES = ("model_group", "batch", "token_count", "files", "skills", "web_search")
@@ -68,7 +67,7 @@ def limits(headers_file: str | None, model: str | None, group_type: str | None, 
     else:
         from costplan.org.limits_api import fetch_org_limits
 
-        org = admin_call(lambda: fetch_org_limits(model=model, group_type=group_type))
+        org = fetch_org_limits(model=model, group_type=group_type)
     section = workload_limits(org)
     if fmt == "json":
         click.echo(to_json(section.to_dict()))

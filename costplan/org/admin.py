@@ -58,6 +58,8 @@ _ADMIN_KEY_FIX = (
 class AdminApiUnavailable(CostplanError):
     """The Admin API could not answer (network, timeout, 429, 5xx, a malformed body): the CLI exits 3."""
 
+    retry_hint = "retry later, or use a saved file"  # what `costplan.cli.main` adds to the one-line error
+
 
 class AdminApiRejected(InputError):
     """The Admin API refused the request or the key (400/401/403/404): fixable input, the CLI exits 2."""

@@ -367,8 +367,9 @@ class SpendCapUse(NamedTuple):
 
 
 def spend_cap_use(usage_tier: str, tables: RateTables, limits_day: dt.date, monthly: Decimal) -> SpendCapUse | None:
-    """The month against the tier's spend cap; None for custom limits, which have no published cap."""
-    if usage_tier == "custom":
+    """The month against the tier's spend cap; None for custom limits, which have no cap, and for the
+    Evaluation tier, whose cap is not published."""
+    if usage_tier in ("custom", "evaluation"):
         return None
     return SpendCapUse(usage_tier, tables.spend_cap(usage_tier, limits_day), monthly)
 
@@ -438,6 +439,8 @@ def rate_limit_demand(
         scheme = tables.scheme(max(as_of, tables.first_day))
         log.add(f"no {scheme.name} usage tier ({', '.join(scheme.tiers)}) fits this workload; ask for custom limits")
     spend = spend_cap_use(usage_tier, tables, limits_day, monthly)
+    if usage_tier == "evaluation":
+        log.add("the Evaluation tier's monthly spend cap is not published: the month is not checked against one")
     if spend is not None and not spend.fits:
         log.add(
             f"a month costs about ${monthly:,.2f}, above the ${spend.cap:,} monthly spend cap of usage tier "

@@ -290,7 +290,7 @@ def choose_usage_tier(requested: str | None, tables: RateTables, as_of: dt.date,
     if name is None:
         name = in_force.tiers[0]
         log.add(f"no usage tier given; headroom shown for usage tier {name} (set `tier:` in the workload)")
-    if name == "custom":
+    if name in ("custom", "evaluation"):  # no published table: the workload's own limits (`limits:`) judge it
         return UsageTierChoice(name, limits_day)
     scheme = tables.scheme_of(name)
     if scheme is None:

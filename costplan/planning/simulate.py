@@ -46,7 +46,7 @@ from costplan.planning.stream_warnings import stream_warnings
 from costplan.planning.streams import plan_streams
 from costplan.planning.traffic import day_profile
 from costplan.planning.warning_log import WarningLog
-from costplan.planning.workload import Workload, as_workload
+from costplan.planning.workload import LimitsFrom, Workload, as_workload
 
 if TYPE_CHECKING:  # the counter is imported only when a prompt file or tool list is counted
     from costplan.tokens.counting import Method
@@ -71,7 +71,7 @@ def _allowances(workload: Workload, tables: RateTables, limits_day: dt.date) -> 
             given.otpm,
             given.cache_reads_count if "cache_reads_count" in given.model_fields_set else None,
         )
-        for key, given in workload.limits.items()
+        for key, given in (workload.limits.items() if isinstance(workload.limits, dict) else ())
     }
     return Allowances(tables, limits_day, own, workload.batch_queue_limit)
 
@@ -103,6 +103,10 @@ def estimate(
     loaded = as_workload(workload)
     book = _pricebook(pricing)
     tables = ratelimits or load_ratelimits()
+    if isinstance(loaded.limits, LimitsFrom):  # `limits: {from: api}`: the one network call a workload asks for
+        from costplan.org.workload import with_org_limits
+
+        loaded = with_org_limits(loaded, book, tables)
     start = to_date(as_of) if as_of is not None else (loaded.as_of or to_date(None))
     horizon = days if days is not None else loaded.days
     if horizon < 1:

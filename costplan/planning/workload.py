@@ -27,8 +27,10 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
     PrivateAttr,
+    Tag,
     ValidationError,
     WithJsonSchema,
     field_validator,
@@ -39,8 +41,11 @@ from costplan.errors import InputError, field_path
 from costplan.planning.quantiles import MAX_P95_RATIO, lognormal_sigma
 from costplan.yamlfile import load_yaml
 
-# The account's usage tiers (rate limits and spend cap): Start/Build/Scale since 2026-06-26, 1-4 before.
-USAGE_TIER_NAMES = ("start", "build", "scale", "1", "2", "3", "4", "custom")
+# The account's usage tiers (rate limits and spend cap): Start/Build/Scale since 2026-06-26, 1-4 before;
+# custom (limits arranged with Anthropic) and evaluation (new organisations, limits below Start, none
+# published: rate-limits page, 2026-08-22 copy) have no table, so a workload of either gives `limits:`.
+USAGE_TIER_NAMES = ("start", "build", "scale", "1", "2", "3", "4", "custom", "evaluation")
+OWN_LIMITS_TIERS = ("custom", "evaluation")
 PERCENT = r"^\s*[-+]?\d+(\.\d+)?\s*%\s*$"  # what `_percent` reads, for the JSON Schema
 DURATION = r"^\s*\d+(\.\d+)?\s*(s|m|min|h)?\s*$"  # what `_seconds` reads
 
@@ -278,6 +283,28 @@ class CustomLimits(_Strict):
     cache_reads_count: bool = Field(default=False, description="Cache reads count toward ITPM.")
 
 
+class LimitsFrom(_Strict):
+    """`limits: {from: api}`: the organisation's own limits, read from the Rate Limits API (an Admin API key in
+    ANTHROPIC_ADMIN_KEY) each time the workload is estimated; nothing is fetched for a workload without it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, populate_by_name=True)
+    source: Literal["api"] = Field(alias="from", description="Where to read the limits: `api`.")
+
+
+def _limits_kind(value: Any) -> str:
+    """Which form of `limits:` a value is: `{from: ...}`, or limits by pool or model id. The tags hold `[`, so
+    error locations drop them as they drop pydantic's other union labels (`_clean_loc`)."""
+    if isinstance(value, LimitsFrom) or (isinstance(value, Mapping) and "from" in value):
+        return "limits[from]"
+    return "limits[own]"
+
+
+Limits = Annotated[
+    Annotated[dict[str, CustomLimits], Tag("limits[own]")] | Annotated[LimitsFrom, Tag("limits[from]")],
+    Discriminator(_limits_kind),
+]
+
+
 class StreamBudget(_Strict):
     max_daily_usd: Decimal | None = Field(default=None, ge=0, le=MAX_USD)
 
@@ -320,12 +347,14 @@ class Workload(_Strict):
     tier: UsageTier = Field(
         default=None,
         description="The account's usage tier (rate limits and spend cap): start/build/scale (from 2026-06-26), "
-        "1-4 (before), or custom with `limits:`.",
+        "1-4 (before), or custom / evaluation with `limits:`.",
     )
     as_of: dt.date | None = Field(default=None, description="Pricing date; today (UTC) when omitted.")
     days: int = Field(default=30, ge=1, le=3660, description="Horizon in days.")
-    limits: dict[str, CustomLimits] = Field(
-        default_factory=dict, description="Limits by pool id or model id (required for usage tier custom)."
+    limits: Limits = Field(
+        default_factory=dict,
+        description="Limits by pool id or model id (required for usage tiers custom and evaluation), or "
+        "{from: api} to read the organisation's from the Rate Limits API when the workload is estimated.",
     )
     batch_queue_limit: int | None = Field(default=None, gt=0, le=MAX_LIMIT)
     streams: list[Stream] = Field(min_length=1)
@@ -338,8 +367,11 @@ class Workload(_Strict):
         duplicated = sorted({n for n in names if names.count(n) > 1})
         if duplicated:
             raise ValueError(f"stream names must be unique: {', '.join(duplicated)}")
-        if self.tier == "custom" and not self.limits:
-            raise ValueError("tier custom needs `limits:` (by pool id or model id: rpm, itpm, otpm)")
+        if self.tier in OWN_LIMITS_TIERS and not self.limits:
+            raise ValueError(
+                f"tier {self.tier} needs `limits:` (by pool id or model id: rpm, itpm, otpm), or "
+                "`limits: {from: api}`: it has no published limits"
+            )
         if self.budgets:
             unknown = [n for n in self.budgets.streams if n not in names]
             if unknown:
@@ -453,7 +485,11 @@ def _explain(exc: ValidationError, lines: dict[KeyPath, int], file: str, data: A
     message = str(item["msg"]).removeprefix("Value error, ")
     value = item.get("input")
     shown = f" (got {value!r})" if isinstance(value, (int, float, str)) and not isinstance(value, bool) else ""
-    fix = "use start, build, scale, 1-4 or custom" if loc and loc[-1] == "tier" else "fix the value there"
+    fix = (
+        "use start, build, scale, 1-4 or custom (or evaluation)" if loc and loc[-1] == "tier" else "fix the value there"
+    )
+    if loc and loc[0] == "limits":
+        fix = "limits by pool or model id ({rpm, itpm, otpm}), or {from: api}"
     if loc and loc[-1] in {"input_tokens", "output_tokens"}:
         fix = "a whole number >= 0, or {mean: N, p95: M}"
     if "alternatives" in loc:
