@@ -199,14 +199,21 @@ def test_when_no_plan_fits_a_budget_the_cheapest_that_breaks_no_more_is_chosen_a
     assert result.search.exhaustive and not result.search.fits
 
 
-def test_a_plan_over_the_spend_cap_of_its_usage_tier_moves_up_a_tier_and_keeps_its_streams():
-    # $45/day on Sonnet 4.6: about $1,350 a month, over build's $1,000 cap and under scale's.
-    data = workload(stream(requests_per_day=10_000, input_tokens=1000, output_tokens=100), tier="build", days=30)
+def test_a_plan_over_the_spend_cap_of_its_usage_tier_moves_up_a_tier_and_says_when_usage_would_pause():
+    # 10,000 requests of 1,000 in / 100 out on Sonnet 4.6: $45 a day, $1,350 a month, over build's $1,000 cap
+    # (published, pricing/ratelimits.yaml) and under scale's.
+    daily = 10_000 * (1000 * SONNET_4_6["input"] + 100 * SONNET_4_6["output"]) / MTOK
+    assert daily == 45
+    data = workload(stream(requests_per_day=10_000, input_tokens=1000, output_tokens=100), tier="build", days=40)
     result = run(data)
     assert [(c.lever, c.old, c.new) for c in result.plan.changes] == [("tier", "build", "scale")]
     assert result.plan_workload.tier == "scale" and not [c for c in result.plan.checks if not c.passed]
     fits = {t.tier: t.fits for t in result.plan_tiers}
     assert fits == {"start": False, "build": False, "scale": True}
+    # From 2026-11-21: ten days in November ($450), then December's spend passes $1,000 on its 23rd day.
+    build = next(t for t in result.original_tiers if t.tier == "build")
+    assert 10 * daily < 1000 and 22 * daily <= 1000 < 23 * daily
+    assert str(build.pauses_on) == "2026-12-23"
 
 
 # --- every figure is a full re-estimate -------------------------------------------------------------------------

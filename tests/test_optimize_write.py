@@ -58,7 +58,7 @@ def test_every_change_is_written_with_a_comment_and_every_other_line_is_kept(tmp
     assert any(line.startswith("    cache: {ttl: 1h}  # costplan optimize: was the lines above") for line in lines)
     # the flow-style stream gets its new values inside its braces, the comment on the line
     assert "batch: 100%" in written and "model: claude-haiku-5-5" in written
-    assert "# costplan optimize: was claude-sonnet-4-6" in written
+    assert "# costplan optimize: model was claude-sonnet-4-6" in written and "batch was unset" in written
 
 
 def test_the_written_plan_estimates_to_the_figures_shown(tmp_path: Path):

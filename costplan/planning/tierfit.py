@@ -5,6 +5,8 @@ also wants to know, for the tiers below it, when the trouble starts: "on start, 
 09:00 UTC on the first day". This module runs the estimate's own stages (plan the streams, assign the pools,
 demand by minute from `planning.demand`) and holds every minute of the day against each tier's limits.
 
+The spend cap is held per calendar month: the day the month's spend would pass it is when usage pauses.
+
 Traffic only grows or stays flat within the horizon when `growth_per_month` >= 0, and demand grows with it,
 so the first day a limit binds is found by bisection between the first day and the busiest one.
 """
@@ -18,6 +20,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, NamedTuple
 
 from costplan.billing.catalog import PriceBook
+from costplan.planning.costs import price_days, total_costs
 from costplan.planning.demand import (
     MESSAGES_LIMITS,
     LimitName,
@@ -71,13 +74,15 @@ class Bind(NamedTuple):
 
 class TierFit(NamedTuple):
     """One usage tier against the workload: whether every limit and the spend cap hold, the tightest limit
-    at its busiest minute, and the first minute of the horizon a limit would bind (None: none does)."""
+    at its busiest minute, the first minute of the horizon a limit would bind (None: none does), and the day
+    the month's spend would pass the cap and usage pause (None: not inside the horizon)."""
 
     tier: str
     tightest: Bind | None
     first_bind: Bind | None
     spend_cap: Decimal | None
     cost_per_month: Decimal
+    pauses_on: dt.date | None = None
 
     @property
     def spend_fits(self) -> bool:
@@ -109,6 +114,7 @@ class TierFit(NamedTuple):
             "spend_cap_usd": self.spend_cap,
             "cost_per_month_usd": self.cost_per_month,
             "spend_cap_fits": self.spend_fits,
+            "pauses_on": None if self.pauses_on is None else self.pauses_on.isoformat(),
         }
 
 
@@ -129,6 +135,22 @@ class _Series:
         if key not in self.found:
             self.found[key] = minute_demand(pool, self.basis, day)
         return self.found[key]
+
+
+def pause_day(per_day: Sequence[Decimal], start: dt.date, cap: Decimal | None) -> dt.date | None:
+    """The first day of the horizon on which the calendar month's spend passes the cap (usage pauses until
+    the 1st), counting from `start` as if nothing was spent earlier in its month; None if it never does."""
+    if cap is None:
+        return None
+    spent, month = Decimal(0), (start.year, start.month)
+    for index, cost in enumerate(per_day):
+        day = start + dt.timedelta(days=index)
+        if (day.year, day.month) != month:
+            spent, month = Decimal(0), (day.year, day.month)
+        spent += cost
+        if spent > cap:
+            return day
+    return None
 
 
 def _earlier(a: Bind | None, b: Bind | None) -> Bind | None:
@@ -208,6 +230,7 @@ def tier_fits(
     else:
         names = tables.scheme(max(as_of, tables.first_day)).tiers
     queue_demand = batch_queue_demand(plans)
+    per_day = total_costs([price_days(plan, book, as_of, log) for plan in plans]).per_day
     out = []
     for name in names:
         tightest: Bind | None = None
@@ -223,15 +246,15 @@ def tier_fits(
             first = _earlier(first, pool_first)
         queue = allowances.batch_queue(name) if queue_demand is not None else None
         if queue_demand is not None and queue is not None:
-            per_day = [math.ceil(sum(p.volumes[d] * p.spec.batch for p in plans)) for d in range(days)]
+            queued = [math.ceil(sum(p.volumes[d] * p.spec.batch for p in plans)) for d in range(days)]
             day = as_of + dt.timedelta(days=queue_demand.day_index)
             busiest = Bind("batch", "batch_queue", day, None, queue_demand.requests, queue)
             if tightest is None or busiest.headroom < tightest.headroom:
                 tightest = busiest
-            over = next((d for d, n in enumerate(per_day) if n > queue), None)
+            over = next((d for d, n in enumerate(queued) if n > queue), None)
             if over is not None:
                 over_day = as_of + dt.timedelta(days=over)
-                first = _earlier(first, Bind("batch", "batch_queue", over_day, None, per_day[over], queue))
+                first = _earlier(first, Bind("batch", "batch_queue", over_day, None, queued[over], queue))
         cap = None if name == "custom" else tables.spend_cap(name, chosen.limits_day)
-        out.append(TierFit(name, tightest, first, cap, cost_per_month))
+        out.append(TierFit(name, tightest, first, cap, cost_per_month, pause_day(per_day, as_of, cap)))
     return tuple(out)

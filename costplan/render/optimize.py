@@ -146,7 +146,7 @@ def _tiers(tiers: list[dict[str, Any]]) -> Table:
                 "yes" if t["fits"] else "no",
                 "-" if tight is None else f"{tight['pool']} {tight['limit']} {_pct(tight['headroom'])} free",
                 "-" if first is None else _bind(first),
-                spend + ("" if t["spend_cap_fits"] else " (over)"),
+                spend + (f": pauses on {t['pauses_on']}" if t.get("pauses_on") else ""),
             ]
         )
     return Table(
@@ -211,8 +211,8 @@ def optimize_document(doc: dict[str, Any]) -> Document:
     blocks.append([f"search: {_search(doc['search'])}"])
     if doc["notes"]:
         blocks.append(["notes:", *(f"- {n}" for n in doc["notes"])])
-    if doc["warnings"]:
-        blocks.append(["warnings of the plan's estimate:", *(f"- {w}" for w in doc["warnings"])])
+    if plan["new_warnings"]:
+        blocks.append(["warnings the plan adds:", *(f"- {w}" for w in plan["new_warnings"])])
     days = f"{doc['days']} day{'s' if doc['days'] != 1 else ''}"
     title = f"{doc['name']}: optimized over {days} from {doc['as_of']}, usage tier {doc['tier']}, "
     title += f"prices {doc['pricing_version']}"
