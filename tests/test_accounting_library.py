@@ -22,6 +22,7 @@ from anthropic.types.messages import MessageBatchIndividualResponse
 from conftest import run_main
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_accounting import WORKLOAD  # plan-test: Haiku 4.5, 2 requests a day of 500k input tokens
 
 import costplan
 from costplan.accounting.ledger import price_log, price_records
@@ -201,18 +202,6 @@ def test_the_fast_path_and_the_record_shapes_read_any_record_alike(records):
 
 
 # ---- compare_plan takes what costplan.estimate returns ---------------------------------------------------------
-
-WORKLOAD = """
-name: plan-test
-as_of: 2026-10-01
-days: 30
-streams:
-  - name: chat
-    model: claude-haiku-4-5
-    requests_per_day: 2
-    input_tokens: 500000
-    output_tokens: 0
-"""
 
 
 def test_compare_plan_takes_the_estimate_object_and_its_document_alike(tmp_path: Path):
