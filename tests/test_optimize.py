@@ -310,3 +310,40 @@ def test_the_first_minute_a_limit_binds_is_the_first_of_the_busy_hour_on_the_fir
     assert bind is not None and (bind.limit, bind.allowed, bind.clock) == ("rpm", 50, "14:00 UTC")
     assert (bind.day - start).days == first_day
     assert not custom.fits
+
+
+# --- the workload fields the optimizer reads -------------------------------------------------------------------
+
+
+def test_alternatives_and_latency_are_read_and_the_estimate_ignores_them():
+    plain = workload(stream(requests_per_day=500, system_tokens=2000, cache={"ttl": "5m"}))
+    declared = workload(
+        stream(
+            requests_per_day=500,
+            system_tokens=2000,
+            cache={"ttl": "5m"},
+            alternatives=["claude-haiku-4-5"],
+            latency="24h",
+        )
+    )
+    loaded = costplan.planning.workload.as_workload(declared)
+    assert loaded.streams[0].latency == 24 * 3600 and loaded.streams[0].alternatives == ["claude-haiku-4-5"]
+    a, b = costplan.estimate(plain, method="heuristic"), costplan.estimate(declared, method="heuristic")
+    assert a.to_dict() == b.to_dict()
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("latency: soon", "streams[0].latency (stream s): not a duration: 'soon'"),
+        ("latency: 0", "streams[0].latency (stream s): Input should be greater than 0"),
+        ("alternatives: claude-haiku-4-5", "a list of model ids, e.g. alternatives: [claude-haiku-4-5]"),
+        ("latncy: 24h", "unknown field streams[0].latncy (stream s) (did you mean latency?)"),
+    ],
+)
+def test_a_bad_alternatives_or_latency_is_one_line_naming_file_line_field_and_fix(line: str, expected: str):
+    text = "name: w\nstreams:\n  - name: s\n    model: claude-sonnet-4-6\n    input_tokens: 1\n    output_tokens: 1\n"
+    with pytest.raises(InputError) as caught:
+        costplan.planning.workload.parse_workload(text + f"    requests_per_day: 1\n    {line}\n", "w.yaml")
+    message = str(caught.value)
+    assert message.startswith("w.yaml:8: ") and expected in message and "\n" not in message
