@@ -17,7 +17,7 @@ import yaml
 import costplan
 from costplan.errors import InputError
 from costplan.planning.optimize import optimize
-from costplan.planning.tierfit import tier_fits
+from costplan.planning.optimizer.tierfit import tier_fits
 
 ROOT = Path(__file__).resolve().parent.parent
 MTOK = Decimal(10) ** 6

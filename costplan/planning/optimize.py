@@ -1,13 +1,13 @@
 """`costplan.optimize`: the cheapest plan that still fits, and every single change ranked by what it saves.
 
 A team that has an estimate asks next "what should we change?". The optimizer moves the levers the team
-controls on each stream (`planning.levers`: caching and its TTL, batch share for streams that can wait,
-the models the stream allows), holds every variant to the workload's budgets, rate-limit headroom, the usage
-tier's limits and spend cap (`planning.fit`), and searches the combinations cheapest first within a time
-bound (`planning.search`). Every figure it reports is a full re-estimate of the changed workload through
-`costplan.estimate`: nothing is scaled or approximated. The result says which usage tiers fit and at which
-minute a limit would bind on the others (`planning.tierfit`), and writes the chosen plan as a workload file
-with a comment on each changed line (`planning.rewrite`).
+controls on each stream (`planning.optimizer.levers`: caching and its TTL, batch share for streams that can
+wait, the models the stream allows), holds every variant to the workload's budgets, rate-limit headroom, the
+usage tier's limits and spend cap (`optimizer.fit`), and searches the combinations cheapest first within a
+time bound (`optimizer.search`). Every figure it reports is a full re-estimate of the changed workload
+through `costplan.estimate`: nothing is scaled or approximated. The result says which usage tiers fit and at
+which minute a limit would bind on the others (`optimizer.tierfit`), and writes the chosen plan as a
+workload file with a comment on each changed line (`optimizer.rewrite`).
 """
 
 from __future__ import annotations
@@ -25,11 +25,11 @@ from costplan.errors import InputError
 from costplan.gate.checks import CheckResult
 from costplan.gate.wording import Wording
 from costplan.planning.estimate_doc import Estimate
-from costplan.planning.fit import Constraints
-from costplan.planning.levers import Change, stream_levers
+from costplan.planning.optimizer.fit import Constraints
+from costplan.planning.optimizer.levers import Change, stream_levers
+from costplan.planning.optimizer.search import EstimateSettings, Evaluator, Variant, search
+from costplan.planning.optimizer.tierfit import TierFit, tier_fits
 from costplan.planning.ratelimits import RateTables, load_ratelimits
-from costplan.planning.search import EstimateSettings, Evaluator, Variant, search
-from costplan.planning.tierfit import TierFit, tier_fits
 from costplan.planning.workload import Workload, as_workload
 from costplan.render.values import money, usd
 
@@ -166,7 +166,7 @@ class Optimization:
     def plan_yaml(self, target_dir: str | Path | None = None) -> str:
         """The plan as a workload file: the original text with each changed value edited in place and
         commented; prompt paths rewritten for a file in `target_dir` (default: beside the original)."""
-        from costplan.planning.rewrite import plan_text
+        from costplan.planning.optimizer.rewrite import plan_text
 
         source = self.workload.source
         folder = Path(target_dir) if target_dir is not None else (source.parent if source else Path.cwd())

@@ -24,8 +24,8 @@ from costplan.billing.catalog import PriceBook
 from costplan.errors import InputError
 from costplan.gate.checks import CheckResult
 from costplan.planning.estimate_doc import Estimate
-from costplan.planning.fit import Constraints
-from costplan.planning.levers import Change, Setting, StreamLevers, apply
+from costplan.planning.optimizer.fit import Constraints
+from costplan.planning.optimizer.levers import Change, Setting, StreamLevers, apply
 from costplan.planning.ratelimits import RateTables
 from costplan.planning.workload import Stream, Workload
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from costplan.planning.levers import Change
+from costplan.planning.optimizer.levers import Change
 from costplan.planning.workload import Cache, Distribution, Stream, Workload, parse_workload
 
 MARK = "costplan optimize"
