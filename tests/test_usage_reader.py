@@ -143,3 +143,23 @@ def test_cost_and_the_log_read_any_usage_alike(usage):
     else:
         assert report.problem_count == 0 and report.total.requests == 1
         assert report.total.cost == expected and expected >= 0
+
+
+def test_cost_bills_a_batch_result_line_at_the_batch_price_as_the_log_does():
+    line = {
+        "custom_id": "r1",
+        "result": {"type": "succeeded", "message": {"model": MODEL, "usage": {"input_tokens": 1_000_000}}},
+    }
+    assert costplan.cost(line, as_of=DAY).total == Decimal("1.5")  # $3 per million, half price in a batch
+    assert price_records([{**line, "timestamp": DAY}]).total.cost == Decimal("1.5")
+    with pytest.raises(InputError, match="errored: it was not billed"):
+        costplan.cost({"custom_id": "r2", "result": {"type": "errored", "error": {}}}, MODEL, as_of=DAY)
+
+
+@pytest.mark.parametrize("count", [Decimal("1000"), Decimal("1000.000")], ids=["decimal", "decimal-scaled"])
+def test_whole_decimals_are_token_counts_on_both_paths(count):
+    usage = {"input_tokens": count}
+    assert costplan.cost(usage, MODEL, as_of=DAY).total == Decimal("0.003")
+    assert price_records([{"model": MODEL, "usage": usage, "timestamp": DAY}]).total.cost == Decimal("0.003")
+    with pytest.raises(InputError, match="whole number"):
+        costplan.cost({"input_tokens": Decimal("1000.5")}, MODEL, as_of=DAY)

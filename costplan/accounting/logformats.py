@@ -35,12 +35,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from costplan.billing.catalog import to_date
-from costplan.billing.usage import Usage, parse_usage
-from costplan.billing.usage import _as_mapping as as_mapping  # a JSON object, or an SDK object as one
+from costplan.billing.usage import NOT_BILLED_RESULTS, Usage, as_mapping, parse_usage
 from costplan.errors import InputError
 
 TIMESTAMP_KEYS = ("timestamp", "created_at", "time", "ts", "date", "datetime", "@timestamp", "request_time")
-NOT_BILLED_RESULTS = frozenset({"errored", "canceled", "expired"})
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import difflib
 import functools
+import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from costplan.errors import InputError
@@ -76,11 +78,14 @@ Counts = tuple[int, int, int, int, int, int, int, "str | None", "str | None", "s
 
 
 def _whole(value: Any) -> int | None:
-    """An int from what JSON writers make of one: 1000.0, "1000", an int subclass; None for anything else."""
+    """An int from what writers make of one: 1000.0, "1000", an int subclass, a numpy integer, a whole
+    Decimal; None for anything else (a fraction, a bool, a word)."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int):
+    if isinstance(value, numbers.Integral):
         return int(value)
+    if isinstance(value, Decimal):
+        return int(value) if value.is_finite() and value == value.to_integral_value() else None
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
@@ -126,6 +131,15 @@ def _typo_of(key: str) -> str | None:
     return close[0] if close else None
 
 
+def split_writes(written: int, w5: int, w1: int) -> tuple[int, int]:
+    """The 5-minute and 1-hour cache writes of a usage whose `cache_creation` split them: writes the split
+    does not account for are 5-minute writes, the API's default TTL. A rule of its own because the log's
+    typed fast path (`accounting.decoding`) applies it to counts it has already validated."""
+    if w5 + w1 < written:
+        return w5 + written - (w5 + w1), w1
+    return w5, w1
+
+
 def read_counts(data: Mapping[str, Any]) -> Counts:
     """Validated counts and options of one usage mapping in the API's JSON shape: the one reader of usage.
 
@@ -169,8 +183,7 @@ def read_counts(data: Mapping[str, Any]) -> Counts:
             w5 = _count(w5, "cache_creation.ephemeral_5m_input_tokens")
         if type(w1) is not int or not 0 <= w1 < MAX_TOKENS:
             w1 = _count(w1, "cache_creation.ephemeral_1h_input_tokens")
-        if w5 + w1 < written:
-            w5 += written - (w5 + w1)
+        w5, w1 = split_writes(written, w5, w1)
     else:
         raise InputError(
             f"usage field `cache_creation` must be an object, got {type(split).__name__}",
@@ -195,7 +208,11 @@ def read_counts(data: Mapping[str, Any]) -> Counts:
     return inp, out, w5, w1, read, searches, fetches, tier or None, geo or None, speed or None
 
 
-def _as_mapping(obj: Any) -> Mapping[str, Any] | None:
+NOT_BILLED_RESULTS = frozenset({"errored", "canceled", "expired"})  # batch results that cost nothing
+
+
+def as_mapping(obj: Any) -> Mapping[str, Any] | None:
+    """A JSON object as is, or an SDK object (a pydantic model) as the JSON object it stands for."""
     if type(obj) is dict or isinstance(obj, Mapping):
         return obj
     dump = getattr(obj, "model_dump", None)  # anthropic SDK objects are pydantic models
@@ -204,26 +221,32 @@ def _as_mapping(obj: Any) -> Mapping[str, Any] | None:
     return None
 
 
-def split_response(obj: Any) -> tuple[str | None, Mapping[str, Any]]:
-    """(model, usage mapping) from a Messages response, a batch result line, or a bare usage."""
-    data = _as_mapping(obj)
+def split_response(obj: Any) -> tuple[str | None, Mapping[str, Any], bool]:
+    """(model, usage mapping, from a batch result) from a Messages response, a batch result line, or a bare usage.
+
+    A Message Batches result line is billed at the batch price whatever its usage says; one that errored, was
+    canceled or expired was never billed, which is an error here rather than a price of $0.
+    """
+    data = as_mapping(obj)
     if data is None:
         raise InputError(
             f"cannot read usage from a {type(obj).__name__}",
             fix="pass an anthropic Usage or Message, or a dict in the API's JSON shape",
         )
-    result = data.get("result")
-    if result is not None and isinstance(result, Mapping) and isinstance(result.get("message"), Mapping):
-        data = result["message"]  # a Message Batches result line
-    usage = data.get("usage")
-    if type(usage) is dict or isinstance(usage, Mapping):
-        model = data.get("model")
-        return (model if isinstance(model, str) else None), usage
-    if usage is not None:
-        inner = _as_mapping(usage)
-        if inner is not None:
-            return data.get("model"), inner
-    return (data.get("model") if isinstance(data.get("model"), str) else None), data
+    from_batch = False
+    result = as_mapping(data.get("result"))
+    if result is not None and "custom_id" in data:
+        if result.get("type") in NOT_BILLED_RESULTS:
+            raise InputError(
+                f"this batch request {result.get('type')}: it was not billed",
+                fix="price succeeded results only",
+            )
+        message = as_mapping(result.get("message"))
+        if message is not None:
+            data, from_batch = message, True
+    usage = as_mapping(data.get("usage"))
+    model = data.get("model")
+    return (model if isinstance(model, str) else None), (data if usage is None else usage), from_batch
 
 
 def parse_usage(data: Mapping[str, Any]) -> Usage:
@@ -235,8 +258,11 @@ def read_usage(obj: Any) -> tuple[str | None, Usage]:
     """(model named in the object, usage) from any accepted shape, or a `Usage` passed as is."""
     if isinstance(obj, Usage):
         return None, obj
-    model, data = split_response(obj)
-    return model, parse_usage(data)
+    model, data, from_batch = split_response(obj)
+    usage = parse_usage(data)
+    if from_batch:  # billed at the batch price, as the log accountant bills a result file
+        usage.service_tier = "batch"
+    return model, usage
 
 
 def cache_hit_rate(tokens: Mapping[str, int]) -> float | None:
