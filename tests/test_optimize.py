@@ -101,6 +101,7 @@ def long_prompt(tokens: int) -> dict:
             alternatives=["claude-haiku-5-5", "claude-haiku-4-5"],
         ),
         tier="build",
+        limits={"claude-haiku-5-5": {"rpm": 4000, "itpm": 4_000_000, "otpm": 800_000}},  # the account's own
     )
 
 
@@ -188,6 +189,18 @@ def test_a_saving_that_breaks_min_headroom_is_not_offered_and_says_what_it_break
     refused = next(s for s in result.not_offered if s.changes[0].lever == "model")
     assert refused.saved_per_day > 0
     assert [b.name for b in refused.breaks] == ["headroom haiku-4-5 rpm"]
+
+
+def test_a_move_to_a_model_without_published_limits_is_not_offered_until_the_account_gives_them():
+    # Haiku 5.5 is far cheaper, but no rate limits are published for it: its headroom cannot be checked.
+    data = workload(stream(requests_per_day=1000, alternatives=["claude-haiku-5-5"]))
+    unknown = run(data)
+    assert unknown.plan.changes == () and not unknown.suggestions
+    [refused] = unknown.not_offered
+    assert [b.name for b in refused.breaks] == ["stream s rate limits known"]
+    assert "give them under `limits:`" in refused.breaks[0].detail
+    given = run({**data, "limits": {"claude-haiku-5-5": {"rpm": 4000, "itpm": 4_000_000, "otpm": 800_000}}})
+    assert [c.new for c in given.plan.changes] == ["claude-haiku-5-5"]
 
 
 def test_when_no_plan_fits_a_budget_the_cheapest_that_breaks_no_more_is_chosen_and_the_search_says_so():

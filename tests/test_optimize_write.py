@@ -18,6 +18,8 @@ name: written
 tier: scale
 as_of: 2026-11-21
 days: 1
+limits:
+  claude-haiku-5-5: {rpm: 4000, itpm: 4000000, otpm: 800000}   # from our Console: none are published
 streams:
   - name: sparse   # a few requests an hour
     model: claude-sonnet-4-6

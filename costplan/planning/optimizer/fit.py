@@ -5,7 +5,8 @@ The checks are `costplan check`'s own (`costplan.gate`), run on the estimate's d
 here exactly what the CI gate will say of the written plan. Two differ from the gate on purpose: every rate
 limit must keep headroom >= 0 and the month must fit the spend cap even when no `min_headroom` is set (a
 plan that is throttled or paused does not fit), and a model retiring inside the horizon never fits
-(deprecation alone fails only with `fail_on_deprecated`, as in the gate).
+(deprecation alone fails only with `fail_on_deprecated`, as in the gate). What the estimate could not
+check (rate limits it does not know, prompts the API would refuse) counts as not fitting (`unknowns`).
 """
 
 from __future__ import annotations
@@ -20,18 +21,24 @@ from costplan.planning.estimate_doc import Estimate, parse_estimate
 from costplan.planning.workload import Workload
 from costplan.render.values import usd
 
-# How `planning.stream_warnings` says that some prompts are over the model's context window.
-REFUSED = "the API refuses them"
+# How the estimate's stages say what it could not hold a stream to (`planning.stream_warnings`, `planning.demand`).
+REFUSED = "the API refuses them"  # prompts over the model's context window
+NO_LIMITS = ("no published rate limits for", " limits for pool ")  # headroom that could not be computed
 
 
-def refused(estimate: Estimate) -> list[CheckResult]:
-    """A stream whose prompts the API would refuse (over the context window) does not fit: moving a stream to
-    a model with a smaller window must not look like a saving."""
+def unknowns(estimate: Estimate) -> list[CheckResult]:
+    """What the estimate could not check, as constraints that fail: prompts the API would refuse (over the
+    context window), and rate limits it does not know (a model without published limits, a pool without
+    limits at the usage tier). Moving a stream there must not look like a saving that fits: the move is
+    listed with this reason instead, and giving the limits under `limits:` lets it be checked."""
     out = []
     for warning in estimate.warnings:
         if REFUSED in warning and warning.startswith("stream "):
             stream = warning.split(":", 1)[0]
             out.append(CheckResult(f"{stream} context window", None, None, False, warning, "fraction", Decimal(1)))
+        elif any(phrase in warning for phrase in NO_LIMITS):
+            where = warning.split(":", 1)[0] if warning.startswith("stream ") else warning.split(";", 1)[0]
+            out.append(CheckResult(f"{where} rate limits known", None, None, False, warning, "fraction", Decimal(1)))
     return out
 
 
@@ -70,7 +77,7 @@ class Constraints:
         lifecycle = check_lifecycle(doc)
         if not limits.fail_on_deprecated:  # then only a retirement inside the horizon breaks a plan
             lifecycle = [r for r in lifecycle if r.passed or str(r.value).startswith("retires")]
-        return tuple(results + lifecycle + refused(estimate))
+        return tuple(results + lifecycle + unknowns(estimate))
 
     def describe(self) -> list[str]:
         """The constraints in words, for the report's heading."""
