@@ -32,8 +32,9 @@ What it may change, per stream, and only what the workload allows:
 \b
 Constraints: the workload's `budgets:` (max_daily_usd, max_monthly_usd, stream budgets,
 min_headroom), which --max-daily-usd and --min-headroom override; every rate limit and the
-spend cap of the usage tier; models in service through the horizon. A change that would save
-money but break one is listed apart with what it breaks, never in the plan.
+spend cap of the usage tier; models in service through the horizon; rate limits that are known
+(a model without published ones needs them under `limits:`). A change that would save money
+but break one is listed apart with what it breaks, never in the plan.
 
 \b
 Every figure is a full re-estimate of the changed workload (`costplan estimate`). The search
@@ -56,6 +57,7 @@ def _money(_ctx: click.Context, _param: click.Parameter, value: str | None) -> s
 @click.option(
     "--max-seconds",
     type=click.FloatRange(min=0, min_open=True),
+    metavar="S",
     default=10.0,
     show_default=True,
     help="Time bound of the search.",
