@@ -132,8 +132,6 @@ def compare_plan(
     model names on both sides are resolved to canonical ids so an alias in the workload meets the dated id
     in the log. The cache hit rate is recomputed from tokens on both sides with one definition.
     """
-    if isinstance(estimate, Estimate):
-        estimate = estimate.to_dict()  # the document is what a saved estimate holds: one reader for both
     doc = parse_estimate(estimate, source=workload or "estimate")
     workload = workload or doc.name or "plan"
     book = pricing or default_pricebook()

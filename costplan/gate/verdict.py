@@ -16,7 +16,7 @@ from costplan.gate.baseline import BaselineDiff, compare_baseline
 from costplan.gate.checks import CheckResult, check_baseline, check_budgets, check_headroom, check_lifecycle
 from costplan.gate.limits import Limits, require_configured
 from costplan.gate.wording import Wording, setting
-from costplan.planning.estimate_doc import EstimateDoc, parse_estimate
+from costplan.planning.estimate_doc import EstimateDoc, as_document, parse_estimate
 
 if TYPE_CHECKING:
     from costplan.planning.estimate_doc import Estimate
@@ -66,7 +66,7 @@ def run_checks(
     2), like pytest refusing a run that collected no tests. `wording="cli"` names flags in those errors
     and in the notes instead of this function's parameters.
     """
-    document = _document(estimate)
+    document = as_document(estimate)
     est = parse_estimate(document)
     if all(stream.requests_per_day == 0 for stream in est.streams):
         raise InputError(
@@ -95,18 +95,8 @@ _NOTHING_RAN: dict[Wording, str] = {
 }
 
 
-def _document(value: object) -> Any:
-    """The estimate as its JSON document, which the checks read and the report carries.
-
-    An `Estimate` (or anything else with `to_dict()`) is written out; a dict is taken as it is, and
-    `parse_estimate` refuses whatever is neither.
-    """
-    to_dict = getattr(value, "to_dict", None)
-    return value if isinstance(value, Mapping) or to_dict is None else to_dict()
-
-
 def _read_baseline(value: Estimate | Mapping[str, Any]) -> EstimateDoc:
-    return parse_estimate(_document(value), source="baseline")
+    return parse_estimate(value, source="baseline")
 
 
 def _notes(est: EstimateDoc, limits: Limits, diff: BaselineDiff | None, wording: Wording) -> list[str]:

@@ -279,8 +279,16 @@ class EstimateDoc(_Doc):
 SAVE_ONE = "use an estimate's JSON document: `Estimate.to_dict()`, as `costplan estimate` writes it in JSON"
 
 
+def as_document(value: Any) -> Any:
+    """The JSON document of an estimate: `Estimate.to_dict()` for the object `costplan.estimate` returns, the
+    mapping itself for a saved one; anything else is passed on for `parse_estimate` to refuse."""
+    return value.to_dict() if isinstance(value, Estimate) else value
+
+
 def parse_estimate(data: Any, *, source: str = "estimate") -> EstimateDoc:
-    """Validate an estimate dict; a document that is not an estimate is an `InputError` naming the field."""
+    """Validate an estimate (the object, or its document); what is not an estimate is an `InputError` naming
+    the field."""
+    data = as_document(data)
     if not isinstance(data, Mapping):
         raise InputError(
             f"{source}: not a costplan estimate (expected a JSON object, got {type(data).__name__})",
