@@ -14,8 +14,8 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from costplan.accounting.ledger import price_log, price_records
-    from costplan.accounting.plan_vs_actual import compare_plan
-    from costplan.accounting.report import UsageReport
+    from costplan.accounting.plan_vs_actual import PlanComparison, compare_plan
+    from costplan.accounting.report import GroupTotal, Problem, StrictStop, UsageReport
     from costplan.billing.catalog import PriceBook, load_pricebook
     from costplan.billing.costing import Cost, cost, resolve_model
     from costplan.billing.export import export_prices
@@ -47,7 +47,11 @@ _EXPORTS = {
     "price_log": "costplan.accounting.ledger",
     "price_records": "costplan.accounting.ledger",
     "compare_plan": "costplan.accounting.plan_vs_actual",
+    "PlanComparison": "costplan.accounting.plan_vs_actual",
     "UsageReport": "costplan.accounting.report",
+    "GroupTotal": "costplan.accounting.report",
+    "Problem": "costplan.accounting.report",
+    "StrictStop": "costplan.accounting.report",
     "export_prices": "costplan.billing.export",
     "InputError": "costplan.errors",
     "count_tokens": "costplan.tokens",
@@ -62,16 +66,19 @@ __all__ = [
     "CheckResult",
     "Cost",
     "Estimate",
+    "GroupTotal",
     "InputError",
     "Limits",
+    "PlanComparison",
     "PriceBook",
+    "Problem",
+    "StrictStop",
     "TokenCount",
     "UnknownModelError",
     "UnpricedModelError",
     "Usage",
     "UsageReport",
     "Workload",
-    "__version__",
     "compare_plan",
     "cost",
     "count_many",
@@ -85,6 +92,7 @@ __all__ = [
     "price_records",
     "resolve_model",
     "run_checks",
+    "__version__",
 ]
 
 if not TYPE_CHECKING:  # at run time only: a type checker knows every name above, and nothing else
