@@ -83,6 +83,23 @@ def _report_problems(report: UsageReport) -> None:
     type=click.Path(dir_okay=False),
     help="Workload file: compare its estimate with the log, per model, scaled to the log's span of days.",
 )
+@click.option(
+    "--reconcile",
+    "reconcile_from",
+    metavar="COST_REPORT|api",
+    help="Hold the computed cost against the Admin API cost report, day by day (and by model and token class "
+    "when it is grouped by description): a saved answer of GET /v1/organizations/cost_report, or `api` to "
+    "fetch it for the log's days (ANTHROPIC_ADMIN_KEY). Days more than 0.5% off are flagged; with --strict, "
+    "exit 1.",
+)
+@click.option(
+    "--forecast",
+    "forecast_month",
+    is_flag=True,
+    help="Project the month of the log's last day to its end (P50, P95) against the usage tier's spend cap "
+    "(--tier, or the --plan workload's) and the --plan workload's budgets.",
+)
+@click.option("--tier", metavar="T", help="With --forecast: the usage tier whose monthly spend cap applies.")
 @as_of_option("Prices for records without a timestamp; default today (UTC).")
 @pricing_option
 def usage(
@@ -91,6 +108,9 @@ def usage(
     fmt: str,
     strict: bool,
     plan_path: str | None,
+    reconcile_from: str | None,
+    forecast_month: bool,
+    tier: str | None,
     as_of: str | None,
     pricing_files: tuple[str, ...],
 ) -> None:
@@ -107,13 +127,39 @@ def usage(
 
     Lines that cannot be priced (malformed JSON, unknown model, negative tokens) are counted and listed
     with file and line; --strict makes the first one fatal (exit 2).
+
+    \b
+    Against the bill and the month:
+      costplan usage logs/*.jsonl --reconcile cost_report.json --strict
+      costplan usage logs/*.jsonl --reconcile api
+      costplan usage logs/*.jsonl --forecast --tier build --plan workload.yaml
     """
     keys = tuple(part.strip() for part in by.split(",") if part.strip()) or ("model",)
     prices = book(pricing_files)
+    bill = reconcile_from is not None or forecast_month  # both need the log by day and model, and say it all
+    if bill:
+        if click.get_current_context().get_parameter_source("by") != click.core.ParameterSource.DEFAULT:
+            raise InputError("--by does not apply with --reconcile or --forecast", fix="drop --by")
+        keys = ("day", "model")
     try:
         report = price_log(logs, by=keys, as_of=as_of, pricing=prices, strict=strict, progress=_progress(logs))
     except StrictStop as stop:  # the library's fix names strict=False; here the switch is a flag
         raise InputError(str(stop.problem), fix="fix or remove the line, or run without --strict") from None
+    if bill:
+        from costplan.cli.usage_bill import bill_views
+
+        _report_problems(report)
+        code = bill_views(
+            report,
+            reconcile_from=reconcile_from,
+            forecast_month=forecast_month,
+            plan_path=plan_path,
+            tier=tier,
+            strict=strict,
+            fmt=fmt,
+            prices=prices,
+        )
+        click.get_current_context().exit(code)
     plan = None
     if plan_path is not None:
         import costplan
