@@ -107,6 +107,7 @@ class SearchSummary:
     combinations: int
     settings_priced: int
     settings_total: int
+    settings_excluded: int
     re_estimated: int
     estimates: int
     exhaustive: bool
@@ -120,6 +121,7 @@ class SearchSummary:
             "combinations": self.combinations,
             "stream_settings": self.settings_total,
             "stream_settings_priced": self.settings_priced,
+            "stream_settings_excluded": self.settings_excluded,
             "re_estimated": self.re_estimated,
             "estimates": self.estimates,
             "exhaustive": self.exhaustive,
@@ -378,6 +380,7 @@ def optimize(
         combinations=result.combinations,
         settings_priced=result.settings_priced,
         settings_total=result.settings_total,
+        settings_excluded=result.settings_excluded,
         re_estimated=result.re_estimated,
         estimates=evaluator.estimates,
         exhaustive=result.exhaustive,

@@ -232,6 +232,12 @@ def _search(search: dict[str, Any]) -> str:
     n, settings = search["combinations"], search["stream_settings"]
     head = f"{n:,} combination{'s' if n != 1 else ''} of {settings} stream setting{'s' if settings != 1 else ''}"
     spent = f"{search['estimates']} estimates, {search['seconds']:.1f} s"
+    excluded = search.get("stream_settings_excluded") or 0
+    if excluded:
+        head += (
+            f" ({excluded} left out: each breaks a constraint of its own stream, such as a model without known "
+            "rate limits)"
+        )
     if search["exhaustive"] and search["fits"]:
         return (
             f"{head}, all priced (a stream's cost does not depend on the others); the {search['re_estimated']} "

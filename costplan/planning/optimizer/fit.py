@@ -42,6 +42,14 @@ def unknowns(estimate: Estimate) -> list[CheckResult]:
     return out
 
 
+def own_checks(stream: str) -> frozenset[str]:
+    """The constraints that concern one stream alone, whatever the others do: its daily budget (named as
+    `gate.check_budgets` names it), its prompts within the context window and its rate limits known."""
+    return frozenset(
+        {f"stream {stream} daily cost", f"stream {stream} context window", f"stream {stream} rate limits known"}
+    )
+
+
 @dataclass(frozen=True)
 class Constraints:
     """The limits every plan is held to, merged once from the workload's budgets and the caller's values."""

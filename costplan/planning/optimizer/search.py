@@ -24,7 +24,7 @@ from costplan.billing.catalog import PriceBook
 from costplan.errors import InputError
 from costplan.gate.checks import CheckResult
 from costplan.planning.estimate_doc import Estimate
-from costplan.planning.optimizer.fit import Constraints
+from costplan.planning.optimizer.fit import Constraints, own_checks
 from costplan.planning.optimizer.levers import Change, Setting, StreamLevers, apply
 from costplan.planning.ratelimits import RateTables
 from costplan.planning.workload import Stream, Workload
@@ -90,11 +90,18 @@ class Variant:
 
 
 class StreamCost(NamedTuple):
-    """One stream's cost under one setting (exact; it does not depend on the other streams)."""
+    """One stream's cost under one setting (exact; it does not depend on the other streams), and the
+    constraints of that stream alone it breaks (`fit.own_checks`): any plan with this setting breaks them."""
 
     horizon: Decimal
     day: Decimal
     changes: int
+    breaks: frozenset[str] = frozenset()
+
+
+def _own_breaks(stream: str, checks: Sequence[CheckResult]) -> frozenset[str]:
+    own = own_checks(stream)
+    return frozenset(c.name for c in checks if not c.passed and c.name in own)
 
 
 @dataclass
@@ -123,11 +130,14 @@ class Evaluator:
         """The estimate of the workload as written, made before the search (its errors are the user's)."""
         self.estimates += 1
         combo = self.current
-        self._variants[combo] = Variant(combo, (), self.workload, estimate, self.constraints.check(estimate))
+        checks = self.constraints.check(estimate)
+        self._variants[combo] = Variant(combo, (), self.workload, estimate, checks)
         for index, setting in enumerate(combo):
-            self._moved[(index, setting)] = (self.workload.streams[index], ())
+            stream = self.workload.streams[index]
+            self._moved[(index, setting)] = (stream, ())
             row = estimate.streams[index]
-            self._stream_costs[(index, setting)] = StreamCost(row.cost_horizon_usd, row.cost_per_day_usd, 0)
+            breaks = _own_breaks(stream.name, checks)
+            self._stream_costs[(index, setting)] = StreamCost(row.cost_horizon_usd, row.cost_per_day_usd, 0, breaks)
 
     def moved(self, index: int, setting: Setting) -> tuple[Stream, tuple[Change, ...]] | None:
         """The stream with `setting` applied, or None (with a note) when that is not a valid stream."""
@@ -178,7 +188,8 @@ class Evaluator:
             for index, setting in enumerate(combo):  # every full estimate prices its streams too
                 row = found.streams[index]
                 n = len(self._moved[(index, setting)][1])  # type: ignore[index]  # set by `moved` above
-                cost = StreamCost(row.cost_horizon_usd, row.cost_per_day_usd, n)
+                breaks = _own_breaks(row.name, result.checks)
+                cost = StreamCost(row.cost_horizon_usd, row.cost_per_day_usd, n, breaks)
                 self._stream_costs.setdefault((index, setting), cost)
         self._variants[combo] = result
         return result
@@ -220,10 +231,13 @@ class Evaluator:
             else:
                 alone = self.workload.model_copy(update={"streams": [moved[0]], "budgets": None})
                 found = self._run(alone, ", ".join(c.describe() for c in moved[1]))
-                row = None if found is None else found.streams[0]
-                self._stream_costs[key] = (
-                    None if row is None else StreamCost(row.cost_horizon_usd, row.cost_per_day_usd, len(moved[1]))
-                )
+                if found is None:
+                    self._stream_costs[key] = None
+                else:
+                    row = found.streams[0]
+                    breaks = _own_breaks(row.name, self.constraints.check(found))
+                    cost = StreamCost(row.cost_horizon_usd, row.cost_per_day_usd, len(moved[1]), breaks)
+                    self._stream_costs[key] = cost
         return self._stream_costs[key]
 
 
@@ -273,6 +287,7 @@ class SearchResult:
     combinations: int  # all combinations of the streams' settings
     settings_priced: int  # stream settings priced (of `settings_total`)
     settings_total: int
+    settings_excluded: int  # priced, but breaking a constraint of their own stream that the original met
     re_estimated: int  # combinations re-estimated in full while looking for the cheapest that fits
     exhaustive: bool  # every combination was priced and the best is proven cheapest among those that fit
     stopped_by_time: bool
@@ -331,7 +346,7 @@ def search(evaluator: Evaluator, started: float) -> SearchResult:
                 singles.append(found)
     all_settings = [lev.settings() for lev in evaluator.levers]
     costed: list[list[tuple[StreamCost, Setting]]] = []
-    priced = 0
+    priced = excluded = 0
     for index, settings in enumerate(all_settings):
         entries = []
         for setting in settings:
@@ -339,8 +354,10 @@ def search(evaluator: Evaluator, started: float) -> SearchResult:
                 stopped = True
                 continue
             cost = evaluator.stream_cost(index, setting)
-            if cost is not None:
+            if cost is not None and cost.breaks <= original.broken:  # else every plan with it breaks more
                 entries.append((cost, setting))
+            elif cost is not None:
+                excluded += 1
             priced += 1
         costed.append(entries)
     total_settings = sum(len(s) for s in all_settings)
@@ -348,7 +365,8 @@ def search(evaluator: Evaluator, started: float) -> SearchResult:
 
     allowed = original.broken  # a plan may keep what the original breaks, never break more
     unfixable = _unfixable(evaluator, costed) if priced == total_settings else frozenset()
-    best = original
+    # Should the clock stop the search early, the plan is still the best variant seen: a single change.
+    best = min((v for v in (original, *singles) if v.broken <= allowed), key=Variant.key)
     re_estimated = 0
     proven = False
     for combo in cheapest_first(costed):
@@ -376,6 +394,7 @@ def search(evaluator: Evaluator, started: float) -> SearchResult:
         combinations=combinations,
         settings_priced=priced,
         settings_total=total_settings,
+        settings_excluded=excluded,
         re_estimated=re_estimated,
         exhaustive=proven and not stopped and priced == total_settings,
         stopped_by_time=stopped,
