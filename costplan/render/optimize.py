@@ -157,7 +157,7 @@ def _tiers(tiers: list[dict[str, Any]]) -> Table:
 
 
 def _bind(b: dict[str, Any]) -> str:
-    when = f"at {b['minute_utc']} on {b['day']}" if b["minute_utc"] else f"on {b['day']}"
+    when = f"at {b['minute_utc']} UTC on {b['day']}" if b["minute_utc"] else f"on {b['day']}"
     return f"{b['pool']} {b['limit']} {when} ({b['demand']:,} of {b['allowed']:,})"
 
 

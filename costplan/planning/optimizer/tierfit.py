@@ -36,6 +36,7 @@ from costplan.planning.simulate import _allowances  # the estimate's reading of 
 from costplan.planning.streams import plan_streams
 from costplan.planning.warning_log import WarningLog
 from costplan.planning.workload import Workload
+from costplan.render.values import money
 
 if TYPE_CHECKING:
     from costplan.tokens.counting import Method
@@ -100,7 +101,7 @@ class TierFit(NamedTuple):
                 "pool": b.pool,
                 "limit": b.limit,
                 "day": b.day.isoformat(),
-                "minute_utc": b.clock if b.minute is not None else None,
+                "minute_utc": None if b.minute is None else f"{b.minute // 60:02d}:{b.minute % 60:02d}",
                 "demand": b.demand,
                 "allowed": b.allowed,
                 "headroom": b.headroom,
@@ -111,8 +112,8 @@ class TierFit(NamedTuple):
             "fits": self.fits,
             "tightest": bind(self.tightest),
             "first_bind": bind(self.first_bind),
-            "spend_cap_usd": self.spend_cap,
-            "cost_per_month_usd": self.cost_per_month,
+            "spend_cap_usd": None if self.spend_cap is None else money(self.spend_cap),
+            "cost_per_month_usd": money(self.cost_per_month),
             "spend_cap_fits": self.spend_fits,
             "pauses_on": None if self.pauses_on is None else self.pauses_on.isoformat(),
         }
