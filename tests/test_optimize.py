@@ -7,6 +7,7 @@ the README ("How the numbers are made"): P(hit) = 1 - exp(-N/K), N the requests 
 
 from __future__ import annotations
 
+import json
 import math
 from decimal import Decimal
 from pathlib import Path
@@ -255,6 +256,7 @@ def test_every_figure_is_what_estimate_says_of_the_changed_workload():
 def test_the_json_document_keeps_money_exact():
     result = run(workload(stream(requests_per_day=288, system_tokens=10_000, cache={"ttl": "5m"})))
     doc = result.to_dict()
+    json.dumps(doc)  # JSON-ready as it is: no Decimal, date or float money left for a serializer to guess
     assert Decimal(doc["plan"]["saved_per_day_usd"]) == result.saved_per_day
     assert isinstance(doc["original"]["cost_per_day_usd"], str)
     assert all(isinstance(s["cost_horizon_usd"], str) for s in doc["suggestions"])
