@@ -231,7 +231,7 @@ def _names(checks: list[dict[str, Any]]) -> str:
 def _search(search: dict[str, Any]) -> str:
     n, settings = search["combinations"], search["stream_settings"]
     head = f"{n:,} combination{'s' if n != 1 else ''} of {settings} stream setting{'s' if settings != 1 else ''}"
-    spent = f"{search['estimates']} estimates, {search['seconds']:.1f} s"
+    spent = f"{search['estimates']} estimate{'s' if search['estimates'] != 1 else ''}, {search['seconds']:.1f} s"
     excluded = search.get("stream_settings_excluded") or 0
     if excluded:
         head += (
@@ -245,7 +245,7 @@ def _search(search: dict[str, Any]) -> str:
         )
     if search["exhaustive"]:
         return (
-            f"{head}, all priced and all {search['re_estimated']} re-estimated in full: none fits every "
+            f"{head}, all priced and re-estimated in full: none fits every "
             f"constraint on the workload's usage tier; the plan is the cheapest of those that break the fewest "
             f"({spent})"
         )
