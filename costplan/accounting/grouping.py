@@ -17,20 +17,13 @@ from costplan.accounting.logformats import LogRecord
 from costplan.accounting.report import UsageReport
 from costplan.accounting.rollup import roll_up
 from costplan.accounting.tally import (
-    INPUT,
     MAX_LISTED_PROBLEMS,
-    OUTPUT,
-    READ,
-    RECORDS,
-    REQUESTS,
     SUMS,
-    WEB_SEARCHES,
-    WRITE_1H,
-    WRITE_5M,
     Grouping,
     Kind,
     Problems,
     Tally,
+    Watch,
 )
 from costplan.billing.catalog import DateLike, PriceBook, default_pricebook, to_date
 from costplan.billing.schedule import RateSchedule
@@ -45,6 +38,17 @@ class Refusal(NamedTuple):
 
     kind: str  # unknown_model | unpriced | bad_usage
     message: str
+
+
+class Known(NamedTuple):
+    """One kind of request as the hot path needs it (`Ledger._know`)."""
+
+    schedule: RateSchedule | None  # None: the kind cannot be priced (the refusal is in `Ledger._schedules`)
+    window: int | None
+    thresholds: tuple[int, ...]
+    unpriced: bool  # some token class has no price in some segment
+    no_fee: bool  # web search has no price that day
+    plain: list[list[int] | None]  # the untagged sums of each segment, once used
 
 
 class Ledger:
@@ -62,13 +66,16 @@ class Ledger:
         pricing: PriceBook | None = None,
         strict: bool = False,
         max_listed: int = MAX_LISTED_PROBLEMS,
+        watch: Watch | None = None,
     ) -> None:
         self.book = pricing or default_pricebook()
         self.grouping = Grouping.of(by)
         self.default_day = to_date(as_of)  # the prices of records without a timestamp
         self.tally = Tally(Problems(strict, max_listed))
+        self.tally.watch = watch
         self.files: list[str] = []
         self._schedules: dict[Kind, RateSchedule | Refusal] = {}
+        self.known: dict[Kind, Known] = {}  # read by `accounting.parsing`'s inlined copy of `add`
         self._tagged = bool(self.grouping.tag_paths)  # most runs group by model or day: no tag to read
 
     @property
@@ -78,8 +85,14 @@ class Ledger:
     def spawn(self) -> Ledger:
         """An empty ledger with the same settings and price book: what a worker over part of a file fills."""
         limits = self.tally.problems
+        watch = self.tally.watch
         return Ledger(
-            by=self.by, as_of=self.default_day, pricing=self.book, strict=limits.strict, max_listed=limits.max_listed
+            by=self.by,
+            as_of=self.default_day,
+            pricing=self.book,
+            strict=limits.strict,
+            max_listed=limits.max_listed,
+            watch=None if watch is None else watch.fresh(),
         )
 
     def schedule(self, kind: Kind) -> RateSchedule | Refusal:
@@ -119,8 +132,15 @@ class Ledger:
         requests: int,
         source: Mapping[str, Any],
         context_window: str | None = None,
+        *,
+        tags: tuple[str, ...] | None = None,
+        stamp: Any = None,
     ) -> None:
-        """Add one record (the hot path): `requests` is 1 for a request, 0 for a usage-report row."""
+        """Add one record (the hot path): `requests` is 1 for a request, 0 for a usage-report row.
+
+        `tags`, when given, are the record's tag values already read (a Claude Code message kept until the end
+        of the run keeps those, not its line); `stamp` is its timestamp as logged, for a `Watch`.
+        """
         tally = self.tally
         if not isinstance(model, str) or not model:
             tally.problems.add(file, line, "no_model", "no `model` in the record")
@@ -131,45 +151,75 @@ class Ledger:
         else:
             tally.days.add(day)
         kind = (model, day, batch, geo, speed)
-        schedule = self._schedules.get(kind)
-        if schedule is None:
-            schedule = self._schedules[kind] = self._find(kind)
-        if isinstance(schedule, Refusal):
-            tally.problems.add(file, line, schedule.kind, schedule.message)
+        known = self.known.get(kind)
+        if known is None:
+            known = self.known[kind] = self._know(kind)
+        schedule, window, thresholds, unpriced, no_fee, plain = known
+        if schedule is None:  # a refusal, said once per kind and counted per line
+            refusal = self._schedules[kind]
+            assert isinstance(refusal, Refusal)
+            tally.problems.add(file, line, refusal.kind, refusal.message)
             return
         inp, out, w5, w1, read = tokens
         if requests:
             prompt = inp + w5 + w1 + read
-            if schedule.window is not None and prompt > schedule.window:
+            if window is not None and prompt > window:
                 name = schedule.record.id
                 tally.over_window[name] = tally.over_window.get(name, 0) + 1
-            segment = schedule.segment(prompt) if schedule.thresholds else 0  # most models: no call at all
+            segment = schedule.segment(prompt) if thresholds else 0  # most models: no call at all
         else:
             placed = report_row_segment(schedule, context_window)
             if placed is None:  # priced at base prices, a lower bound, and said so in a warning
                 name = schedule.record.id
                 tally.unplaced_rows[name] = tally.unplaced_rows.get(name, 0) + 1
             segment = placed or 0
-        for index in schedule.segments[segment].unpriced:
-            if tokens[index]:
-                message = f"{schedule.record.id} has no `{TOKEN_CLASSES[index]}` price (no prompt caching)"
-                tally.problems.add(file, line, "unpriced", message)
-                return
-        if web_searches and schedule.web_search_fee is None:
+        if unpriced:
+            for index in schedule.segments[segment].unpriced:
+                if tokens[index]:
+                    message = f"{schedule.record.id} has no `{TOKEN_CLASSES[index]}` price (no prompt caching)"
+                    tally.problems.add(file, line, "unpriced", message)
+                    return
+        if web_searches and no_fee:
             tally.problems.add(file, line, "unpriced", f"no web search price on {day.isoformat()}")
             return
-        key = (kind, segment, self.grouping.tags(source) if self._tagged else ())
-        sums = tally.groups.get(key)
-        if sums is None:
-            sums = tally.groups[key] = [0] * SUMS
-        sums[RECORDS] += 1
-        sums[REQUESTS] += requests
-        sums[INPUT] += inp
-        sums[OUTPUT] += out
-        sums[WRITE_5M] += w5
-        sums[WRITE_1H] += w1
-        sums[READ] += read
-        sums[WEB_SEARCHES] += web_searches
+        if tags is None:
+            tags = self.grouping.tags(source) if self._tagged else ()
+        if not tags:  # most runs: the sums of each segment of a kind are found without building a key
+            sums = plain[segment]
+            if sums is None:
+                sums = plain[segment] = tally.groups.setdefault((kind, segment, ()), [0] * SUMS)
+        else:
+            key = (kind, segment, tags)
+            sums = tally.groups.get(key)
+            if sums is None:
+                sums = tally.groups[key] = [0] * SUMS
+        # RECORDS, REQUESTS, INPUT, OUTPUT, WRITE_5M, WRITE_1H, READ, WEB_SEARCHES: positions 0-7
+        sums[0] += 1
+        sums[1] += requests
+        sums[2] += inp
+        sums[3] += out
+        sums[4] += w5
+        sums[5] += w1
+        sums[6] += read
+        sums[7] += web_searches
+        if tally.watch is not None and requests:
+            tally.watch.seen(schedule.record.id, tags, day, stamp, tokens, web_searches, batch)
+
+    def _know(self, kind: Kind) -> Known:
+        """What the hot path needs of one kind of request, found once: its schedule (None for a refusal), the
+        context window, the tier thresholds, whether any class is unpriced, whether web search has no fee,
+        and the untagged sums of each segment (filled as they are first used)."""
+        found = self.schedule(kind)
+        if isinstance(found, Refusal):
+            return Known(None, None, (), False, False, [])
+        return Known(
+            found,
+            found.window,
+            found.thresholds,
+            any(rates.unpriced for rates in found.segments),
+            found.web_search_fee is None,
+            [None] * len(found.segments),
+        )
 
     def add_record(self, record: LogRecord, file: str, line: int) -> None:
         """Add a record read by `logformats` (the general path); `batch=None` follows its `service_tier`."""
@@ -191,13 +241,16 @@ class Ledger:
 
     def finish(self) -> UsageReport:
         """Price every group once through its rate schedule and roll the groups up as asked."""
+        from costplan.accounting.claude_code import flush
+
+        flush(self)  # Claude Code messages wait for the end of the run: a copy may come in a later file
         schedules: dict[Kind, RateSchedule] = {}
         for kind, _, _ in self.tally.groups:
             if kind not in schedules:  # a worker's kinds are looked up here, where the pricing happens
                 found = self.schedule(kind)
                 assert isinstance(found, RateSchedule), "a group is only made for a kind that can be priced"
                 schedules[kind] = found
-        return roll_up(
+        report = roll_up(
             self.tally,
             self.grouping,
             schedules,
@@ -205,6 +258,9 @@ class Ledger:
             files=self.files,
             pricing_version=self.book.version,
         )
+        if self.tally.claude_code is not None:
+            report.claude_code = self.tally.claude_code.summary()
+        return report
 
 
 def report_row_segment(schedule: RateSchedule, context_window: str | None) -> int | None:

@@ -7,8 +7,11 @@ object at its top (a Messages response or a usage record), takes an inlined fast
 the same records to both). Records in memory take the same loop without a JSON round trip, so an SDK object
 stays an object.
 
-Decoding is a few lines at the top of the loop, apart from reading records, so a faster JSON decoder can
-replace them without touching the rules.
+Decoding is a few lines at the top of the loop, apart from reading records. A line is first offered to the
+typed decoder (`accounting.decoding`, msgspec), which builds only the fields that price it and refuses
+anything unusual; what it refuses is decoded by `json` and read by the rules above, so bad-line reports are
+unchanged. A Claude Code line (`accounting.claude_code`) is recognised on either path, line by line, so a
+directory may mix session logs with other logs.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from costplan.accounting import claude_code
+from costplan.accounting.decoding import DECODER, UNSET, Refused, counts
 from costplan.accounting.grouping import Ledger
 from costplan.accounting.logformats import NotBilled, find_timestamp, parse_day, records_from
 from costplan.billing.usage import read_counts
@@ -26,6 +31,7 @@ from costplan.jsonfile import loads
 
 PROGRESS_EVERY = 1 << 16  # records between progress callbacks
 _SCANNER = json.JSONDecoder()
+_NO_TAGS: dict[str, Any] = {}  # the source of a record read by the typed decoder: no tags are read from it
 _SKIP = object()  # a line that holds no record: blank, or malformed and already reported
 
 
@@ -54,7 +60,10 @@ def _add(
 ) -> None:
     """The loop: each item decoded from JSON first if `decode`, then read into the ledger (the hot path)."""
     scan = _SCANNER.scan_once  # type: ignore[attr-defined]  # json.loads's C scanner, without its wrapper
+    typed = DECODER.decode
+    untagged = not ledger.grouping.tag_paths  # a usage record's tags are read from its dict: the json path
     add = ledger.add
+    quick, dated, inline = ledger.known, ledger.tally.days.add, ledger.tally.watch is None
     days: dict[str, dt.date] = {}
     lineno = 0
     for lineno, obj in enumerate(items, 1):  # noqa: B007 - the last line number is the count, used below
@@ -62,6 +71,73 @@ def _add(
             progress(lineno)
         if decode:
             raw = obj
+            try:  # the typed decoder first: the fields that price a line, or a refusal (then json decides)
+                if type(raw) is bytes and not raw.isascii():
+                    raw.decode()  # msgspec does not check UTF-8 in the fields it skips; json does
+                line = typed(raw)
+            except (*Refused, UnicodeDecodeError):
+                line = None
+            if line is not None and line.result is UNSET:
+                usage = line.usage
+                if usage is UNSET:
+                    if claude_code.is_claude_code(False, line.type, line.sessionId is not None) and (
+                        claude_code.take_typed(ledger, line, file, lineno, days)
+                    ):
+                        continue
+                elif usage is not None and untagged:
+                    read = counts(usage)
+                    stamp = line.timestamp
+                    if read is not None and stamp is not None:
+                        try:
+                            day = parse_day(stamp, days)
+                        except InputError:
+                            day = None  # the json path reports it
+                        if day is not None:
+                            inp, out, w5, w1, cached, web_searches, _, service_tier, geo, speed = read
+                            model, batch = line.model, service_tier == "batch"
+                            # `Ledger.add` inlined for a request of a kind already seen that none of its
+                            # checks stops (priced, every class priced, within the context window, a fee
+                            # for its searches, no watch): the same sums. Anything else goes to `add`.
+                            known = (
+                                quick.get((model, day, batch, geo, speed)) if inline and type(model) is str else None
+                            )
+                            if known is not None:
+                                schedule, window, thresholds, unpriced, no_fee, plain = known
+                                prompt = inp + w5 + w1 + cached
+                                sums = None
+                                if (
+                                    schedule is not None
+                                    and not unpriced
+                                    and (window is None or prompt <= window)
+                                    and not (web_searches and no_fee)
+                                ):
+                                    sums = plain[schedule.segment(prompt) if thresholds else 0]
+                                if sums is not None:
+                                    dated(day)
+                                    sums[0] += 1
+                                    sums[1] += 1
+                                    sums[2] += inp
+                                    sums[3] += out
+                                    sums[4] += w5
+                                    sums[5] += w1
+                                    sums[6] += cached
+                                    sums[7] += web_searches
+                                    continue
+                            add(
+                                file,
+                                lineno,
+                                model,
+                                day,
+                                batch,
+                                geo,
+                                speed,
+                                (inp, out, w5, w1, cached),
+                                web_searches,
+                                1,
+                                _NO_TAGS,
+                                stamp=stamp,
+                            )
+                            continue
             try:
                 text = raw.decode() if type(raw) is bytes else raw
                 obj, end = scan(text, 0)
@@ -97,12 +173,18 @@ def _add(
             web_searches,
             1,
             obj,
+            stamp=stamp,
         )
     ledger.tally.lines += lineno
 
 
 def add_object(ledger: Ledger, obj: Any, file: str, line: int) -> None:
-    """The general path: any accepted shape, through `logformats.records_from`."""
+    """The general path: a Claude Code line, or any accepted shape, through `logformats.records_from`."""
+    if type(obj) is dict and claude_code.is_claude_code(
+        "usage" in obj, obj.get("type"), obj.get("sessionId") is not None
+    ):
+        claude_code.take_line(ledger, obj, file, line)
+        return
     try:
         records = list(records_from(obj))
     except NotBilled:

@@ -125,6 +125,7 @@ class UsageReport:
     default_day: dt.date
     warnings: list[str]
     pricing_version: str
+    claude_code: dict[str, int] = field(default_factory=dict)  # what was read of Claude Code logs, if any
 
     @property
     def problem_count(self) -> int:
@@ -163,4 +164,5 @@ class UsageReport:
             "not_billed": self.not_billed,
             "blank_lines": self.blank_lines,
             "warnings": list(self.warnings),
+            **({"claude_code": dict(self.claude_code)} if self.claude_code else {}),
         }

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from costplan.accounting.logformats import tag_value
 from costplan.accounting.report import Problem, StrictStop
+
+if TYPE_CHECKING:
+    from costplan.accounting.claude_code import ClaudeCodeTally
 
 MAX_LISTED_PROBLEMS = 20
 
@@ -89,6 +92,28 @@ def _add_counts(mine: dict[str, int], other: Mapping[str, int]) -> None:
         mine[name] = mine.get(name, 0) + count
 
 
+class Watch(Protocol):
+    """Something that sees every priced request besides the sums (`planning.fit` profiles a log with one).
+
+    It lives in the tally, so a worker's is sent back and merged like the sums.
+    """
+
+    def seen(
+        self,
+        model_id: str,
+        tags: tuple[str, ...],
+        day: dt.date,
+        stamp: Any,
+        tokens: tuple[int, int, int, int, int],
+        web_searches: int,
+        batch: bool,
+    ) -> None: ...
+
+    def fresh(self) -> Watch: ...
+
+    def merge(self, other: Any) -> None: ...
+
+
 class Tally:
     """Sums per price group, and what was counted beside them (see the module docstring).
 
@@ -105,6 +130,8 @@ class Tally:
         "days",
         "unplaced_rows",
         "over_window",
+        "claude_code",
+        "watch",
     )
 
     def __init__(self, problems: Problems) -> None:
@@ -117,6 +144,8 @@ class Tally:
         self.days: set[dt.date] = set()
         self.unplaced_rows: dict[str, int] = {}  # model id -> usage-report rows with no known segment
         self.over_window: dict[str, int] = {}  # model id -> requests the API would have refused
+        self.claude_code: ClaudeCodeTally | None = None  # Claude Code messages, until the run ends
+        self.watch: Watch | None = None
 
     def merge(self, other: Tally, lines_before: int) -> None:
         """Fold in a worker's tally; its line numbers start after `lines_before` lines of the same file."""
@@ -135,3 +164,11 @@ class Tally:
         self.not_billed += other.not_billed
         self.undated += other.undated
         self.days |= other.days
+        if other.claude_code is not None:
+            if self.claude_code is None:
+                from costplan.accounting.claude_code import ClaudeCodeTally
+
+                self.claude_code = ClaudeCodeTally()
+            self.claude_code.merge(other.claude_code, lines_before)
+        if self.watch is not None and other.watch is not None:
+            self.watch.merge(other.watch)

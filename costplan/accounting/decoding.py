@@ -1,0 +1,118 @@
+"""The typed decoder: a log line decoded straight into the few fields that price it, or refused.
+
+Most of a large log's time went into building a dict for every line (and, in Claude Code logs, a string for
+every prompt and tool result) only to read a dozen numbers from it. msgspec decodes a line into the structs
+below in C, skipping every field they do not name (their text is checked as JSON, never built), and checks
+each count on the way: a whole number, 0 <= n < 10^15, an option the API sends.
+
+It is a filter, not a second reader. It accepts only the plainest usage: fields `billing.usage` knows, plain
+integers in range, known options. Anything else (a misspelt field, `"1000"`, `1000.0`, a negative count, a
+`cache_creation` that is not an object, invalid UTF-8, NaN, a line that is not JSON at all) fails here and
+goes to the general path, which decodes it with `json` and reads it with `billing.usage.read_counts`, the
+one reader of usage, so every refusal and its message stay exactly what they were. What is accepted here
+reads to the same counts: the only rule applied to them, unaccounted cache writes billed as 5-minute writes,
+is `billing.usage.split_writes`, shared with `read_counts` (`tests/test_claude_code.py` and
+`tests/test_accounting_library.py` feed the same lines to both paths).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+from costplan.billing.usage import MAX_TOKENS, Counts, split_writes
+
+Count = Annotated[int, msgspec.Meta(ge=0, lt=MAX_TOKENS)]
+UNSET: Any = msgspec.UNSET
+
+
+class _Split(msgspec.Struct, gc=False):
+    ephemeral_5m_input_tokens: Count | None = None
+    ephemeral_1h_input_tokens: Count | None = None
+
+
+class _Tools(msgspec.Struct, gc=False):
+    web_search_requests: Count | None = None
+    web_fetch_requests: Count | None = None
+
+
+class Usage(msgspec.Struct, gc=False, forbid_unknown_fields=True):
+    """A usage object with only the fields `billing.usage.USAGE_FIELDS` names (others: the general path)."""
+
+    input_tokens: Count | None = None
+    output_tokens: Count | None = None
+    cache_creation_input_tokens: Count | None = None
+    cache_read_input_tokens: Count | None = None
+    cache_creation: _Split | None = None
+    server_tool_use: _Tools | None = None
+    service_tier: Literal["standard", "priority", "batch"] | None = None
+    inference_geo: str | None = None
+    speed: Literal["standard", "fast"] | None = None
+    output_tokens_details: Any = None
+    fallback_credit: Any = None
+    iterations: Any = None
+
+
+class Message(msgspec.Struct, gc=False):
+    """A Claude Code line's `message` (a Messages response): its content is skipped, never built."""
+
+    id: Any = None
+    model: Any = None
+    usage: Usage | None = None
+
+
+class Line(msgspec.Struct, gc=False):
+    """The fields of a log line that price it, in the two shapes the fast path takes: a usage record
+    (`model`, `usage`, `timestamp`) and a Claude Code line (`type`, `message`, `requestId`, ...). Absent
+    fields are `UNSET` where absence and null differ."""
+
+    model: Any = None
+    usage: Usage | None = UNSET
+    timestamp: Any = None
+    result: Any = UNSET
+    type: Any = None
+    sessionId: Any = None  # noqa: N815 - Claude Code's spelling
+    message: Message | None = UNSET
+    requestId: Any = None  # noqa: N815
+    cwd: Any = None
+    isApiErrorMessage: Any = None  # noqa: N815
+
+
+DECODER = msgspec.json.Decoder(Line)
+# msgspec.DecodeError and ValidationError; RecursionError for JSON nested deeper than its parser goes
+Refused = (msgspec.MsgspecError, RecursionError)
+
+
+def counts(usage: Usage) -> Counts | None:
+    """The counts `billing.usage.read_counts` reads from this usage, or None where it would refuse it (no
+    usage field at all), so the general path says why."""
+    inp, out, written, read = (
+        usage.input_tokens,
+        usage.output_tokens,
+        usage.cache_creation_input_tokens,
+        usage.cache_read_input_tokens,
+    )
+    split, tools = usage.cache_creation, usage.server_tool_use
+    if inp is None and out is None and written is None and read is None and split is None and tools is None:
+        return None
+    written = written or 0
+    if split is None:
+        w5, w1 = written, 0
+    else:
+        w5, w1 = split_writes(written, split.ephemeral_5m_input_tokens or 0, split.ephemeral_1h_input_tokens or 0)
+    searches = fetches = 0
+    if tools is not None:
+        searches, fetches = tools.web_search_requests or 0, tools.web_fetch_requests or 0
+    return (
+        inp or 0,
+        out or 0,
+        w5,
+        w1,
+        read or 0,
+        searches,
+        fetches,
+        usage.service_tier,
+        usage.inference_geo or None,
+        usage.speed,
+    )
