@@ -53,13 +53,13 @@ def t_quantile(p: float, df: int) -> float:
         return (2 * p - 1) / math.sqrt(2 * p * (1 - p))
     from statistics import NormalDist
 
-    z = NormalDist().inv_cdf(p)
+    z: float = NormalDist().inv_cdf(p)
     terms = (
         (z**3 + z) / 4,
         (5 * z**5 + 16 * z**3 + 3 * z) / 96,
         (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / 384,
     )
-    return z + sum(term / df ** (i + 1) for i, term in enumerate(terms))
+    return z + sum(term / float(df) ** (i + 1) for i, term in enumerate(terms))
 
 
 class Fit(NamedTuple):

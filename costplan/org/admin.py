@@ -31,6 +31,7 @@ import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from typing import Any, NamedTuple
 from urllib.parse import urlencode, urlsplit
 
@@ -248,7 +249,7 @@ def request_json(conn: AdminConnection, what: str, attempt: Callable[[float], Re
         started = time.monotonic()
         wait: float | None = None
         try:
-            reply = _within(limit, lambda limit=limit: attempt(limit))
+            reply: Reply = _within(limit, partial(attempt, limit))
         except _AttemptTimedOut:
             reason = f"timed out after {time.monotonic() - started:.1f} s"
         except Unreachable as exc:

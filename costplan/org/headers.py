@@ -187,19 +187,22 @@ def _from_har(path: Path, text: str) -> list[Observed]:
     for index, entry in enumerate(entries):
         if not isinstance(entry, dict):
             continue
-        response = entry.get("response") if isinstance(entry.get("response"), dict) else {}
-        request = entry.get("request") if isinstance(entry.get("request"), dict) else {}
+        response, request = _object(entry.get("response")), _object(entry.get("request"))
         headers = {
             str(h.get("name", "")).lower(): str(h.get("value", ""))
             for h in _list(response.get("headers"))
             if isinstance(h, dict)
         }
-        post = request.get("postData") if isinstance(request.get("postData"), dict) else {}
-        content = response.get("content") if isinstance(response.get("content"), dict) else {}
+        post, content = _object(request.get("postData")), _object(response.get("content"))
         model = _model_of_text(str(post.get("text") or "")) or _model_of_text(str(content.get("text") or ""))
         when = str(entry.get("startedDateTime") or "") + f"{index:09d}"
         found.append(Observed(model, headers, when, f"{path}: log.entries[{index}]"))
     return found
+
+
+def _object(value: Any) -> dict[str, Any]:
+    """A JSON object of the HAR file, or an empty one where the file has something else."""
+    return value if isinstance(value, dict) else {}
 
 
 def _list(value: Any) -> Iterable[Any]:

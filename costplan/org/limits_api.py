@@ -20,10 +20,8 @@ and a limiter type may appear at most once per group (a repeat is refused rather
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Mapping
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -180,20 +178,3 @@ def _sdk_rate_limits(conn: AdminConnection) -> Any:
         return client.organization.rate_limits.with_raw_response
     except (ImportError, AttributeError):
         return None
-
-
-def read_saved_limits(path: str | Path, today: dt.date | None = None) -> OrgLimits:
-    """A saved answer of the endpoint (one page, or a list of pages) read as the live one would be."""
-    path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
-    except FileNotFoundError:
-        raise InputError(f"file not found: {path}", fix="check the path") from None
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise InputError(
-            f"{path}: not a JSON file ({type(exc).__name__})", fix="save the API's answer as it came"
-        ) from None
-    pages = data if isinstance(data, list) else [data]
-    groups = parse_pages(pages, str(path))
-    day = today or dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc).date()
-    return OrgLimits(tuple(groups), f"saved Rate Limits API answer {path}", day)

@@ -26,6 +26,6 @@ def with_org_limits(workload: Workload, book: Any = None, tables: Any = None) ->
     section = workload_limits(org, book, tables)
     for note in section.notes:
         warnings.warn(f"limits from the API: {note}", stacklevel=2)
-    limits = {key: CustomLimits(**values) for key, values in section.limits.items()}
+    limits = {key: CustomLimits(rpm=v["rpm"], itpm=v["itpm"], otpm=v["otpm"]) for key, v in section.limits.items()}
     queue = workload.batch_queue_limit if workload.batch_queue_limit is not None else section.batch_queue_limit
     return workload.model_copy(update={"limits": limits, "batch_queue_limit": queue})
