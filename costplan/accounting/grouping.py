@@ -203,7 +203,7 @@ class Ledger:
         sums[6] += read
         sums[7] += web_searches
         if tally.watch is not None and requests:
-            tally.watch.seen(schedule.record.id, tags, day, stamp, tokens, web_searches, batch)
+            tally.watch.seen(schedule.record.id, tags, day, stamp, tokens, web_searches, batch, geo, speed)
 
     def _know(self, kind: Kind) -> Known:
         """What the hot path needs of one kind of request, found once: its schedule (None for a refusal), the

@@ -16,6 +16,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import IO, Any
 
 from costplan.accounting.grouping import Ledger
@@ -31,7 +32,19 @@ BLOCK_BYTES = 1 << 20  # what a worker reads at a time
 
 
 def add_path(ledger: Ledger, path: str, progress: Progress | None = None) -> None:
-    """A log file (`.gz` or not, read by its content), or `-` for standard input."""
+    """A log file (`.gz` or not, read by its content), a directory of them (`~/.claude/projects`: every
+    `*.jsonl`, `*.ndjson` or `*.json`, gzipped or not, found recursively), or `-` for standard input."""
+    if path != "-" and os.path.isdir(path):
+        from costplan.accounting.claude_code import LOG_SUFFIXES, log_files
+
+        files = log_files(Path(path))
+        if not files:
+            raise InputError(
+                f"no log files in {path}", fix=f"pass log files, or a directory holding {', '.join(LOG_SUFFIXES)} files"
+            )
+        for file in files:
+            add_path(ledger, file, progress)
+        return
     if path == "-":
         ledger.files.append("<stdin>")
         _add_stream(ledger, sys.stdin.buffer, "<stdin>")

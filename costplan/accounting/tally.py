@@ -107,6 +107,8 @@ class Watch(Protocol):
         tokens: tuple[int, int, int, int, int],
         web_searches: int,
         batch: bool,
+        geo: str | None,
+        speed: str | None,
     ) -> None: ...
 
     def fresh(self) -> Watch: ...

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Any
 
 import click
 
@@ -62,18 +63,52 @@ def _report_problems(report: UsageReport) -> None:
         click.echo(f"costplan: {report.not_billed} batch result(s) errored/canceled/expired: not billed", err=True)
     for warning in report.warnings:
         click.echo(f"costplan: warning: {warning}", err=True)
+    if report.claude_code:
+        seen = report.claude_code
+        click.echo(
+            f"costplan: Claude Code: {seen['messages']:,} message(s) priced once each ({seen['streamed_copies']:,} "
+            f"repeated line(s) skipped), {seen['api_error_lines']:,} API error line(s) and "
+            f"{seen['synthetic_lines']:,} other <synthetic> line(s) not billed",
+            err=True,
+        )
+
+
+def _logs_or_default(logs: tuple[str, ...]) -> tuple[str, ...]:
+    """The logs given, or Claude Code's log directories when none is."""
+    if logs:
+        return logs
+    from costplan.accounting.claude_code import default_dirs
+
+    found = default_dirs()
+    if not found:
+        raise InputError(
+            "no logs given, and no Claude Code logs in CLAUDE_CONFIG_DIR, ~/.config/claude/projects or "
+            "~/.claude/projects",
+            fix="pass log files or directories (costplan usage logs/*.jsonl)",
+        )
+    return tuple(str(path) for path in found)
 
 
 @click.command("usage")
-@click.argument("logs", nargs=-1, required=True, metavar="LOG...")
+@click.argument("logs", nargs=-1, metavar="[LOG|DIR]...")
 @click.option(
     "--by",
     default="model",
     show_default=True,
     metavar="KEY[,KEY]",
-    help="Group by model, day (UTC), or a field of each record: a top-level name (tag, custom_id, "
-    "workspace_id) or a dotted path (metadata.user_id). Comma-separate for several.",
+    help="Group by model, day (UTC), project and session (Claude Code logs: cwd, sessionId), or a field of "
+    "each record: a top-level name (tag, custom_id, workspace_id) or a dotted path (metadata.user_id). "
+    "Comma-separate for several.",
 )
+@click.option(
+    "--to-workload",
+    "to_workload",
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
+    help="Also write a workload file fitted to the log (one stream per model, or per --by value and model), "
+    "every value commented with what it was fitted from; `costplan estimate` and `check` read it.",
+)
+@click.option("--force", is_flag=True, help="With --to-workload: overwrite an existing file.")
 @format_option()
 @click.option("--strict", is_flag=True, help="Stop at the first line that cannot be priced (exit 2).")
 @click.option(
@@ -113,6 +148,8 @@ def usage(
     tier: str | None,
     as_of: str | None,
     pricing_files: tuple[str, ...],
+    to_workload: str | None = None,
+    force: bool = False,
 ) -> None:
     """Exact cost of recorded usage: JSON Lines of Messages responses or usage records, Message
     Batches result files (billed at the batch price), or Admin API usage-report exports.
@@ -124,6 +161,9 @@ def usage(
       costplan usage results.jsonl --by custom_id --format json
       cat log.jsonl | costplan usage - --by metadata.user_id
       costplan usage logs/*.jsonl --plan workload.yaml
+      costplan usage ~/.claude/projects --by project     Claude Code logs (a directory, found recursively)
+      costplan usage                                     the same, from Claude Code's default directories
+      costplan usage logs/*.jsonl --to-workload plan.yaml --by metadata.feature
 
     Lines that cannot be priced (malformed JSON, unknown model, negative tokens) are counted and listed
     with file and line; --strict makes the first one fatal (exit 2).
@@ -141,8 +181,17 @@ def usage(
         if click.get_current_context().get_parameter_source("by") != click.core.ParameterSource.DEFAULT:
             raise InputError("--by does not apply with --reconcile or --forecast", fix="drop --by")
         keys = ("day", "model")
+    logs = _logs_or_default(logs)
+    if to_workload is not None:
+        if bill:
+            raise InputError("--to-workload does not go with --reconcile or --forecast", fix="run them apart")
+        if os.path.exists(to_workload) and not force:
+            raise InputError(f"{to_workload} exists", fix="pass --force to overwrite it, or another file name")
     try:
-        report = price_log(logs, by=keys, as_of=as_of, pricing=prices, strict=strict, progress=_progress(logs))
+        if to_workload is None:
+            report = price_log(logs, by=keys, as_of=as_of, pricing=prices, strict=strict, progress=_progress(logs))
+        else:
+            report = _fit(logs, keys, to_workload, as_of=as_of, prices=prices, strict=strict)
     except StrictStop as stop:  # the library's fix names strict=False; here the switch is a flag
         raise InputError(str(stop.problem), fix="fix or remove the line, or run without --strict") from None
     if bill:
@@ -174,3 +223,30 @@ def usage(
         return
     _report_problems(report)
     click.echo(render(usage_document(report, plan), fmt))
+
+
+def _fit(logs: tuple[str, ...], keys: tuple[str, ...], path: str, **options: Any) -> UsageReport:
+    """Price the logs and write the workload fitted to them (`planning.fit`); the report is shown as usual."""
+    from pathlib import Path
+
+    from costplan.planning.fit import fit_log
+
+    report, fitted = fit_log(
+        logs,
+        name=Path(path).stem,
+        by=keys,
+        as_of=options["as_of"],
+        pricing=options["prices"],
+        strict=options["strict"],
+        progress=_progress(logs),
+    )
+    try:
+        Path(path).write_text(fitted.text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror}", fix="check the directory") from None
+    click.echo(
+        f"costplan: wrote {path}: {fitted.streams} stream(s) fitted to {fitted.requests:,} requests over "
+        f"{fitted.days} day(s)",
+        err=True,
+    )
+    return report
