@@ -168,7 +168,9 @@ def test_an_unknown_model_is_a_404_that_names_it(use_sdk: bool) -> None:
     assert "claude-nonesuch" in caught.value.fix
 
 
-def test_the_admin_key_never_reaches_output_logs_or_messages(caplog, capsys) -> None:
+def test_the_admin_key_never_reaches_output_logs_messages_or_disk(caplog, capsys, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("COSTPLAN_CACHE_DIR", str(tmp_path / "cache"))  # where a count would cache: nothing here
+    monkeypatch.setenv("HOME", str(tmp_path))
     caplog.set_level(logging.DEBUG)  # the SDK's and the HTTP client's debug logs included
     messages: list[str] = []
     with warnings.catch_warnings(record=True) as caught:
@@ -185,3 +187,5 @@ def test_the_admin_key_never_reaches_output_logs_or_messages(caplog, capsys) -> 
     assert "***" in " ".join(messages)  # the echo was exercised, and hidden
     assert ADMIN_KEY not in everything and "ADMINSECRET" not in everything
     assert "ADMINSECRET" not in repr(conn("http://127.0.0.1:1"))
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert not any("ADMINSECRET" in p.read_text(errors="replace") for p in written)  # nothing stored holds it
