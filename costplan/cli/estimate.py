@@ -34,7 +34,16 @@ strings). Exit codes: 0 fine, 2 bad input.
 @format_option()
 @workload_options
 @click.option("--samples", type=click.IntRange(min=2), help="Monte Carlo days for P50/P95 daily cost.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the Monte Carlo.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the Monte Carlo and of --sample-log.")
+@click.option(
+    "--sample-log",
+    "sample_path",
+    metavar="OUT.jsonl",
+    type=click.Path(dir_okay=False),
+    help="Also write a synthetic usage log of the horizon (--days), one line per request, drawn from the model "
+    "the estimate uses: what `costplan usage` prices and `--to-workload` fits back.",
+)
+@click.option("--force", is_flag=True, help="With --sample-log: overwrite an existing file.")
 @pricing_option
 def estimate(
     file: str,
@@ -47,9 +56,14 @@ def estimate(
     method: Method,
     strict: bool,
     pricing_files: tuple[str, ...],
+    sample_path: str | None = None,
+    force: bool = False,
 ) -> None:
     """Project daily and horizon cost, cache hit rates and rate-limit headroom of a workload file."""
     from costplan.planning.simulate import estimate as run
+
+    if sample_path is not None:
+        _sample(file, sample_path, force, as_of=as_of, days=days, seed=seed, method=method, pricing=pricing_files)
 
     doc: dict[str, Any] = {}
     with forwarded_warnings(lambda: doc.get("warnings") or []):
@@ -65,3 +79,34 @@ def estimate(
             pricing=pricing_files or None,
         ).to_dict()
     click.echo(to_json(doc) if fmt == "json" else render(estimate_document(doc), fmt))
+
+
+def _sample(file: str, path: str, force: bool, **options: Any) -> None:
+    """Write the synthetic log (`planning.sample_log`) before the estimate is printed."""
+    import os
+
+    from costplan.billing.catalog import load_pricebook
+    from costplan.errors import InputError
+    from costplan.planning.sample_log import sample_log
+    from costplan.planning.workload import load_workload
+
+    if os.path.exists(path) and not force:
+        raise InputError(f"{path} exists", fix="pass --force to overwrite it, or another file name")
+    pricing = load_pricebook(list(options["pricing"]))
+    workload = load_workload(file)  # a bad workload leaves no empty log behind
+    try:
+        with open(path, "w", encoding="utf-8") as out:
+            written = sample_log(
+                workload,
+                out,
+                days=options["days"],
+                seed=options["seed"],
+                as_of=options["as_of"],
+                pricing=pricing,
+                method=options["method"],
+            )
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror}", fix="check the directory") from None
+    click.echo(
+        f"costplan: wrote {path}: {written.requests:,} requests, {written.first_day} to {written.last_day}", err=True
+    )

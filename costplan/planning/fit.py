@@ -73,15 +73,21 @@ class Histogram:
     """Counts of positive sizes in log-scale bins 1 % wide, zeros apart: a quantile to within half a percent in
     a few thousand bins at most, whatever the log's length."""
 
-    __slots__ = ("bins", "zeros", "count")
+    __slots__ = ("bins", "zeros", "count", "low", "high")
 
     def __init__(self) -> None:
         self.bins: dict[int, int] = {}
         self.zeros = 0
         self.count = 0
+        self.low = math.inf  # the smallest and largest sizes seen: a quantile is never read outside them
+        self.high = 0
 
     def add(self, value: int) -> None:
         self.count += 1
+        if value < self.low:
+            self.low = value
+        if value > self.high:
+            self.high = value
         if value <= 0:
             self.zeros += 1
             return
@@ -89,22 +95,26 @@ class Histogram:
         self.bins[index] = self.bins.get(index, 0) + 1
 
     def merge(self, other: Histogram) -> None:
+        self.low = min(self.low, other.low)
+        self.high = max(self.high, other.high)
         self.count += other.count
         self.zeros += other.zeros
         for index, n in other.bins.items():
             self.bins[index] = self.bins.get(index, 0) + n
 
     def quantile(self, q: float) -> float:
-        """The smallest binned value with at least q of the counts at or below it."""
+        """The smallest binned value with at least q of the counts at or below it (within the sizes seen)."""
         rank = q * self.count
         seen = self.zeros
         if seen >= rank:
             return 0.0
+        found = math.exp(max(self.bins) * BIN) if self.bins else 0.0
         for index in sorted(self.bins):
             seen += self.bins[index]
             if seen >= rank:
-                return math.exp(index * BIN)
-        return math.exp(max(self.bins) * BIN) if self.bins else 0.0
+                found = math.exp(index * BIN)
+                break
+        return min(max(found, self.low), self.high)
 
     @property
     def distinct(self) -> int:
