@@ -94,8 +94,8 @@ def cli(ctx: click.Context) -> None:
       costplan estimate examples/support-chatbot.yaml
       costplan check workload.yaml --max-daily-usd 400
 
-    Exit codes: 0 fine, 1 a check failed, 2 bad input, 3 the count_tokens API could not answer under
-    --strict (or --method api).
+    Exit codes: 0 fine, 1 a check failed, 2 bad input, 3 an API could not answer: count_tokens under
+    --strict (or --method api), or the Admin API (limits, --reconcile api, limits: {from: api}).
     """
     if ctx.invoked_subcommand is None:  # a bare `costplan` is a request for help, not a mistake
         click.echo(ctx.get_help())
