@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import NamedTuple
 
 from costplan.billing.usage import cache_hit_rate
@@ -16,6 +17,7 @@ from costplan.planning.costs import StreamCosts, TotalCosts
 from costplan.planning.demand import LimitUse, RateLimitDemand, SpendCapUse
 from costplan.planning.estimate_doc import (
     Binding,
+    CostByClass,
     Estimate,
     Lifecycle,
     RateLimitRow,
@@ -26,7 +28,7 @@ from costplan.planning.estimate_doc import (
 )
 from costplan.planning.montecarlo import Sampled, Spread
 from costplan.planning.ratelimits import UsageTierChoice
-from costplan.planning.traffic import DayProfile, StreamPlan
+from costplan.planning.traffic import CLASSES, DayProfile, StreamPlan
 
 
 class Heading(NamedTuple):
@@ -42,8 +44,18 @@ class Heading(NamedTuple):
     seed: int | None
 
 
+def _by_class(amounts: Sequence[Decimal], fees: Decimal) -> CostByClass:
+    return CostByClass(**dict(zip(CLASSES, amounts)), web_search=fees)
+
+
 def _stream(
-    plan: StreamPlan, costs: StreamCosts, profile: DayProfile, spread: Spread | None, pool: str | None, as_of: dt.date
+    plan: StreamPlan,
+    costs: StreamCosts,
+    profile: DayProfile,
+    spread: Spread | None,
+    pool: str | None,
+    as_of: dt.date,
+    price_changes: Sequence[dt.date],
 ) -> StreamResult:
     spec, record, first = plan.spec, plan.record, costs.first_day
     return StreamResult(
@@ -66,10 +78,18 @@ def _stream(
         lifecycle=Lifecycle(deprecated=record.deprecated, retires=record.retires),
         hourly_requests=list(profile.hourly_requests),
         hourly_cache_hit_rate=None if profile.hourly_hit_rates is None else list(profile.hourly_hit_rates),
+        hourly_requests_per_minute_p99=list(profile.hourly_requests_per_minute_p99),
+        growth_per_month=spec.growth_per_month,
+        cost_by_day_usd=list(costs.per_day),
+        cost_by_class_usd=_by_class(first.by_class, first.fees),
+        price_changes=list(price_changes),
+        cost_per_day_percentiles_usd=list(spread.percentiles) if spread else None,
     )
 
 
-def _total(plans: Sequence[StreamPlan], totals: TotalCosts, spread: Spread | None, as_of: dt.date) -> Total:
+def _total(
+    plans: Sequence[StreamPlan], totals: TotalCosts, profile: DayProfile, spread: Spread | None, as_of: dt.date
+) -> Total:
     return Total(
         requests_per_day=sum(p.volumes[0] for p in plans),
         tokens_per_day=Tokens(**totals.first_day_tokens),
@@ -80,6 +100,11 @@ def _total(plans: Sequence[StreamPlan], totals: TotalCosts, spread: Spread | Non
         cost_per_month_usd=totals.per_month,
         p50_cost_per_day_usd=spread.p50 if spread else None,
         p95_cost_per_day_usd=spread.p95 if spread else None,
+        hourly_requests=list(profile.hourly_requests),
+        hourly_requests_per_minute_p99=list(profile.hourly_requests_per_minute_p99),
+        cost_by_day_usd=list(totals.per_day),
+        cost_by_class_usd=_by_class(totals.first_day_by_class, totals.first_day_fees),
+        cost_per_day_percentiles_usd=list(spread.percentiles) if spread else None,
     )
 
 
@@ -94,6 +119,7 @@ def _row(use: LimitUse) -> RateLimitRow:
         headroom=use.headroom,
         binding=use.binding,
         day=use.day,
+        hourly_peak_demand=None if use.hourly is None else list(use.hourly),
     )
 
 
@@ -109,6 +135,8 @@ def estimate_document(
     costs: Sequence[StreamCosts],
     totals: TotalCosts,
     profiles: Sequence[DayProfile],
+    total_profile: DayProfile,
+    price_changes: Sequence[Sequence[dt.date]],
     sampled: Sampled | None,
     limits: RateLimitDemand,
     warnings: list[str],
@@ -116,8 +144,8 @@ def estimate_document(
     """The `Estimate` of the stage results, streams in the workload's order."""
     spreads: Sequence[Spread | None] = sampled.streams if sampled else [None] * len(plans)
     streams = [
-        _stream(plan, cost, profile, spread, limits.pool_of_stream.get(plan.name), heading.as_of)
-        for plan, cost, profile, spread in zip(plans, costs, profiles, spreads)
+        _stream(plan, cost, profile, spread, limits.pool_of_stream.get(plan.name), heading.as_of, changes)
+        for plan, cost, profile, spread, changes in zip(plans, costs, profiles, spreads, price_changes)
     ]
     binding = limits.binding
     return Estimate(
@@ -131,7 +159,7 @@ def estimate_document(
         samples=heading.samples,
         seed=heading.seed if heading.samples else None,
         streams=streams,
-        total=_total(plans, totals, sampled.total if sampled else None, heading.as_of),
+        total=_total(plans, totals, total_profile, sampled.total if sampled else None, heading.as_of),
         rate_limits=[_row(use) for use in limits.uses],
         binding=None if binding is None else Binding(pool=binding.pool, limit=binding.limit, headroom=binding.headroom),
         lowest_fitting_tier=limits.lowest_fitting_tier,

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from costplan.billing.catalog import PriceBook
-from costplan.billing.schedule import RateSchedule
+from costplan.billing.schedule import RateSchedule, amounts
 from costplan.errors import FastModeRejected, InputError
 from costplan.planning.traffic import CLASSES, MONTH_DAYS, Linear, StreamPlan, expected_by_segment
 from costplan.planning.warning_log import WarningLog
@@ -48,11 +48,17 @@ def schedule_on(
 
 
 class DayCost(NamedTuple):
-    """One day of one stream: its exact cost, whole tokens by class, and web searches."""
+    """One day of one stream: its exact cost, whole tokens by class, web searches, and the cost by class.
+
+    `by_class` holds the exact USD of each token class (in `CLASSES` order) and `fees` the per-use fees
+    (web search): they add up to `cost`, and the report shows where the money goes.
+    """
 
     cost: Decimal
     tokens: Mapping[str, int]
     web_searches: int
+    by_class: tuple[Decimal, ...]
+    fees: Decimal
 
 
 class StreamCosts(NamedTuple):
@@ -94,6 +100,9 @@ def day_cost(
     volume, p = plan.volumes[day_index], plan.hit_rates[day_index]
     total = Decimal(0)
     tokens = {c: 0 for c in CLASSES}
+    pico = [0] * len(CLASSES)  # per class, the parts priced in whole pico-dollars (exact, and cheap to add)
+    exact = [Decimal(0)] * len(CLASSES)  # and those priced in Decimals (rates that are not whole pico-dollars)
+    fees = Decimal(0)
     searches = 0
     for batch, share in ((False, 1 - spec.batch), (True, spec.batch)):
         if share <= 0:
@@ -107,11 +116,20 @@ def day_cost(
             if not any(counts) and not n_search:
                 continue
             # the requests of one segment share a tier: cost is linear in tokens, so price their sums once
-            total += schedule.price(counts, segment, n_search).total
+            priced = schedule.price(counts, segment, n_search)
+            total += priced.total
+            parts = priced.parts
+            if type(parts[0]) is int:
+                pico = [a + b for a, b in zip(pico, parts)]
+            else:
+                exact = [a + b for a, b in zip(exact, parts)]
+            if priced.fees:
+                fees += sum(priced.fees.values(), Decimal(0))
             for c, n in zip(CLASSES, counts):
                 tokens[c] += n
             searches += n_search
-    return DayCost(total, tokens, searches)
+    by_class = tuple(a + b for a, b in zip(amounts(tuple(pico)), exact))
+    return DayCost(total, tokens, searches, by_class, fees)
 
 
 def price_days(plan: StreamPlan, book: PriceBook, as_of: dt.date, log: WarningLog) -> StreamCosts:
@@ -121,6 +139,13 @@ def price_days(plan: StreamPlan, book: PriceBook, as_of: dt.date, log: WarningLo
     return StreamCosts(tuple(d.cost for d in days), days[0])
 
 
+def price_changes(plan: StreamPlan, book: PriceBook, as_of: dt.date) -> tuple[dt.date, ...]:
+    """The days after the first of the horizon on which the stream's model changes price period: where a
+    chart of the daily cost steps for a reason other than traffic."""
+    end = as_of + dt.timedelta(days=len(plan.volumes) - 1)
+    return tuple(day for day in book.change_dates(plan.record) if as_of < day <= end)
+
+
 class TotalCosts(NamedTuple):
     """All streams together: cost per day of the horizon, over the horizon and per 30-day month."""
 
@@ -128,6 +153,8 @@ class TotalCosts(NamedTuple):
     horizon: Decimal
     per_month: Decimal  # the horizon's average day x 30
     first_day_tokens: Mapping[str, int]
+    first_day_by_class: tuple[Decimal, ...]  # exact USD per token class on the first day, in `CLASSES` order
+    first_day_fees: Decimal
 
     @property
     def dearest_day_index(self) -> int:
@@ -143,4 +170,6 @@ def total_costs(streams: Sequence[StreamCosts]) -> TotalCosts:
     if monthly != monthly.quantize(Decimal("0.000001")) and len(str(monthly)) > 30:
         monthly = monthly.quantize(Decimal("0.000001"))
     tokens = {c: sum(s.first_day.tokens[c] for s in streams) for c in CLASSES}
-    return TotalCosts(per_day, horizon, monthly, tokens)
+    by_class = tuple(sum((s.first_day.by_class[i] for s in streams), Decimal(0)) for i in range(len(CLASSES)))
+    fees = sum((s.first_day.fees for s in streams), Decimal(0))
+    return TotalCosts(per_day, horizon, monthly, tokens, by_class, fees)

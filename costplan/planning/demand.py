@@ -227,6 +227,29 @@ def peak_demand(pool: PoolTraffic, otpm_basis: str) -> PeakDemand:
     return PeakDemand(poisson_quantile(max(m.lam)), math.ceil(itpm - 1e-6), math.ceil(otpm - 1e-6), m.day_index)
 
 
+def pool_demand(pool: PoolTraffic, otpm_basis: str) -> tuple[PeakDemand, dict[LimitName, tuple[float, ...]]]:
+    """`peak_demand`, and per limit the demand at the busiest minute of each UTC hour, from one pass over the
+    pool's minutes: an estimate needs both (the peak for headroom; the hours for the day profile a chart draws
+    under each limit's line, so the hour a limit binds is seen), and each alone costs as much.
+
+    A busy minute's request count is monotone in its rate, so an hour's is the quantile of its highest rate.
+    """
+    m = _moments(pool, otpm_basis, None)
+    q = _Quantiles(m.lam)
+    itpm = [q.tokens(t, m.in1, m.in2) for t in range(MINUTES)]
+    otpm = [q.tokens(t, m.out1, m.out2) for t in range(MINUTES)]
+    peak = PeakDemand(
+        poisson_quantile(max(m.lam)), math.ceil(max(itpm) - 1e-6), math.ceil(max(otpm) - 1e-6), m.day_index
+    )
+    hours = range(0, MINUTES, 60)
+    hourly: dict[LimitName, tuple[float, ...]] = {
+        "rpm": tuple(float(poisson_quantile(max(m.lam[h : h + 60]))) for h in hours),
+        "itpm": tuple(max(itpm[h : h + 60]) for h in hours),
+        "otpm": tuple(max(otpm[h : h + 60]) for h in hours),
+    }
+    return peak, hourly
+
+
 def minute_demand(pool: PoolTraffic, otpm_basis: str, day_index: int | None = None) -> MinuteDemand:
     """Demand in every minute of day `day_index` of the horizon (None: each stream's busiest day), for saying
     at which minute a limit binds; its maxima are `peak_demand`'s (before rounding up)."""
@@ -302,6 +325,7 @@ class LimitUse(NamedTuple):
     headroom: float  # 1 - demand/limit, unrounded: checks compare it exactly, displays round it
     day: dt.date  # the busiest day of the horizon, whose volume was used
     binding: bool = False  # the tightest limit of its pool
+    hourly: tuple[float, ...] | None = None  # demand at the busiest minute of each UTC hour; None: not drawn
 
 
 def limit_uses(
@@ -349,6 +373,16 @@ def mark_binding(uses: Sequence[LimitUse]) -> list[LimitUse]:
             tightest[use.pool] = use
     chosen = {id(use) for use in tightest.values()}
     return [use._replace(binding=True) if id(use) in chosen else use for use in uses]
+
+
+def with_hourly(
+    uses: Sequence[LimitUse], hourly: Mapping[str, Mapping[LimitName, tuple[float, ...]]]
+) -> list[LimitUse]:
+    """The same uses with their pool's hourly demand (`pool_demand`); the batch queue has no day profile."""
+    return [
+        use._replace(hourly=hourly[use.pool][use.limit]) if use.pool in hourly and use.limit != "batch_queue" else use
+        for use in uses
+    ]
 
 
 # --- 5. the usage tier that fits, and the spend cap ----------------------------------------------------
@@ -421,9 +455,11 @@ def rate_limit_demand(
     if basis == "max_tokens":
         log.add(f"OTPM on {limits_day} was estimated from max_tokens (rule before 2026-02-19); used where given")
     pools = assignment.pools
-    peaks = [peak_demand(pool, basis) for pool in pools]
+    demands = [pool_demand(pool, basis) for pool in pools]
+    peaks = [peak for peak, _ in demands]
+    hourly = {pool.pool_id: by_hour for pool, (_, by_hour) in zip(pools, demands)}
     batch = batch_queue_demand(plans)
-    uses = mark_binding(limit_uses(usage_tier, pools, peaks, batch, allowances, as_of))
+    uses = with_hourly(mark_binding(limit_uses(usage_tier, pools, peaks, batch, allowances, as_of)), hourly)
     for pool in pools:
         if not any(use.pool == pool.pool_id for use in uses):
             log.add(f"no {usage_tier} limits for pool {pool.name}; give them under `limits:`")

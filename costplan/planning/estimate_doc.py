@@ -55,6 +55,18 @@ class Tokens(_Out):
     cache_read: int
 
 
+class CostByClass(_Out):
+    """Exact USD of each token class on the first day, and the per-use fees (web search): they sum to the
+    day's cost."""
+
+    input: Money
+    output: Money
+    cache_write_5m: Money
+    cache_write_1h: Money
+    cache_read: Money
+    web_search: Money
+
+
 class Lifecycle(_Out):
     deprecated: dt.date | None = None
     retires: dt.date | None = None
@@ -86,6 +98,21 @@ class StreamResult(_Out):
     hourly_cache_hit_rate: list[float] | None = Field(
         default=None, description="Prefix hit probability per UTC hour on the first day (24 values); null uncached."
     )
+    hourly_requests_per_minute_p99: list[int] = Field(
+        description="Requests in a busy minute of each UTC hour on the first day: the 99th percentile of Poisson "
+        "arrivals at the hour's rate (24 values)."
+    )
+    growth_per_month: float = Field(description="Volume growth per 30-day month, compounded daily.")
+    cost_by_day_usd: list[Money] = Field(description="Exact cost of each day of the horizon, from as_of.")
+    cost_by_class_usd: CostByClass = Field(description="The first day's cost by token class, and fees.")
+    price_changes: list[dt.date] = Field(
+        description="Days after as_of, within the horizon, on which the model's price period changes."
+    )
+    cost_per_day_percentiles_usd: list[Money] | None = Field(
+        default=None,
+        description="The Monte Carlo's sampled first days: their 0th to 100th percentiles (101 values, USD to a "
+        "millionth); null without samples.",
+    )
 
 
 class Total(_Out):
@@ -98,6 +125,18 @@ class Total(_Out):
     cost_per_month_usd: Money = Field(description="Average day of the horizon x 30.")
     p50_cost_per_day_usd: Money | None = None
     p95_cost_per_day_usd: Money | None = None
+    hourly_requests: list[float] = Field(description="Expected requests per UTC hour on the first day, all streams.")
+    hourly_requests_per_minute_p99: list[int] = Field(
+        description="Requests in a busy minute of each UTC hour on the first day, all streams: the 99th percentile "
+        "of Poisson arrivals (24 values)."
+    )
+    cost_by_day_usd: list[Money] = Field(description="Exact cost of each day of the horizon, all streams.")
+    cost_by_class_usd: CostByClass = Field(description="The first day's cost by token class, and fees.")
+    cost_per_day_percentiles_usd: list[Money] | None = Field(
+        default=None,
+        description="0th to 100th percentiles of the sampled first days, all streams (101 values); null without "
+        "samples.",
+    )
 
 
 class RateLimitRow(_Out):
@@ -110,6 +149,11 @@ class RateLimitRow(_Out):
     headroom: float = Field(description="1 - demand/limit, unrounded; negative means throttled.")
     binding: bool = Field(description="The tightest limit of its pool.")
     day: dt.date = Field(description="Busiest day of the horizon, whose volume was used.")
+    hourly_peak_demand: list[float] | None = Field(
+        default=None,
+        description="Demand at the busiest minute of each UTC hour (99th percentile; 24 values), on the days "
+        "peak_demand uses; null for the batch queue.",
+    )
 
 
 class SpendCap(_Out):

@@ -37,14 +37,14 @@ from typing import TYPE_CHECKING, Any
 from costplan.billing.catalog import PriceBook, default_pricebook, load_pricebook, to_date
 from costplan.errors import InputError
 from costplan.planning.assemble import Heading, estimate_document
-from costplan.planning.costs import price_days, total_costs
+from costplan.planning.costs import price_changes, price_days, total_costs
 from costplan.planning.demand import Allowances, OwnLimits, rate_limit_demand
 from costplan.planning.estimate_doc import Estimate
 from costplan.planning.montecarlo import sample_first_day
 from costplan.planning.ratelimits import RateTables, choose_usage_tier, load_ratelimits
 from costplan.planning.stream_warnings import stream_warnings
 from costplan.planning.streams import plan_streams
-from costplan.planning.traffic import day_profile
+from costplan.planning.traffic import day_profile, total_profile
 from costplan.planning.warning_log import WarningLog
 from costplan.planning.workload import LimitsFrom, Workload, as_workload
 
@@ -131,4 +131,7 @@ def estimate(
 
     heading = Heading(loaded.name, start, horizon, usage_tier, book.version, tables.version, samples, seed)
     profiles = [day_profile(plan) for plan in plans]
-    return estimate_document(heading, plans, costs, totals, profiles, sampled, limits, log.messages())
+    changes = [price_changes(plan, book, start) for plan in plans]
+    return estimate_document(
+        heading, plans, costs, totals, profiles, total_profile(profiles), changes, sampled, limits, log.messages()
+    )

@@ -16,7 +16,7 @@ from typing import Literal, NamedTuple
 
 from costplan.billing.tables import ModelRecord
 from costplan.billing.usage import CACHE_WRITE_CLASS, TOKEN_CLASSES
-from costplan.planning.quantiles import Z95, lognormal_sigma
+from costplan.planning.quantiles import Z95, lognormal_sigma, poisson_quantile
 
 MINUTES = 1440
 MONTH_DAYS = 30  # growth is per month of 30 days, and a month's cost is 30 average days
@@ -357,10 +357,12 @@ def plan_traffic(
 
 
 class DayProfile(NamedTuple):
-    """The first day by UTC hour, for a plot: expected requests, and the prefix hit probability if cached."""
+    """The first day by UTC hour, for a plot: expected requests, the requests a busy minute of the hour brings
+    (99th percentile), and the prefix hit probability if cached."""
 
     hourly_requests: tuple[float, ...]
     hourly_hit_rates: tuple[float, ...] | None
+    hourly_requests_per_minute_p99: tuple[int, ...]
 
 
 def day_profile(plan: StreamPlan) -> DayProfile:
@@ -372,8 +374,25 @@ def day_profile(plan: StreamPlan) -> DayProfile:
     shape, volume = plan.spec.hourly_shape, plan.volumes[0]
     total = float(sum(shape))
     hourly = tuple(volume * w / total for w in shape)
+    peaks = hourly_minute_p99(hourly)
     if plan.curve is None:
-        return DayProfile(hourly, None)
+        return DayProfile(hourly, None, peaks)
     minute = plan.curve.minute_rates(volume)
     hits = tuple(sum(minute[h * 60 : h * 60 + 60]) / 60 if shape[h] > 0 else 0.0 for h in range(24))
-    return DayProfile(hourly, hits)
+    return DayProfile(hourly, hits, peaks)
+
+
+def hourly_minute_p99(hourly: Sequence[float]) -> tuple[int, ...]:
+    """Requests in a busy minute of each hour: the 99th percentile of Poisson arrivals at the hour's mean rate
+    per minute (hourly weights are flat within the hour, so every minute of an hour has the same rate). It is
+    the band a day-profile chart draws above the mean: what a per-minute limit has to absorb."""
+    found: dict[float, int] = {}  # a shape's hours mostly repeat a few rates
+    return tuple(found[n] if n in found else found.setdefault(n, poisson_quantile(n / 60)) for n in hourly)
+
+
+def total_profile(profiles: Sequence[DayProfile]) -> DayProfile:
+    """All streams' first day together: requests per hour summed, and the busy minute of the sum (a sum of
+    Poisson arrivals is Poisson, so its 99th percentile is not the sum of theirs). No hit rate: prefixes
+    are per stream."""
+    hourly = tuple(sum(p.hourly_requests[h] for p in profiles) for h in range(24))
+    return DayProfile(hourly, None, hourly_minute_p99(hourly))
