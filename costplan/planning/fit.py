@@ -275,7 +275,11 @@ def _size(hist: Histogram, total: int, what: str) -> tuple[str, str]:
     median = hist.quantile(0.5)
     spread = f"median {_count(median)}, p95 {_count(p95)}"
     if p95 <= mean * 1.0005:
-        return _num(mean, 1), f"{what}: mean of {_count(n)} requests ({spread}; p95 at the mean: a constant)"
+        return (
+            f"{{mean: {_num(mean, 1)}}}",
+            f"{what}: mean of {_count(n)} requests ({spread}; the p95 is not above the mean, so no lognormal fits: "
+            "a constant at the mean)",
+        )
     note = ""
     if p95 > mean * MAX_P95_RATIO * 0.999:
         note = f"; p95 capped at {MAX_P95_RATIO:.2f}x the mean, the widest lognormal"
