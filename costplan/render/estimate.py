@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from costplan.render.document import Document, Table
+from costplan.render.glance import fancy_output, headroom_bar, sparkline
 
 _CLASSES = ("input", "output", "cache_write_5m", "cache_write_1h", "cache_read")
 CSV_REQUESTS_PLACES = 3
@@ -41,8 +42,44 @@ def _stream_cells(row: dict[str, Any], sampled: bool) -> list[str]:
     return cells
 
 
-def estimate_document(doc: dict[str, Any]) -> Document:
-    """The estimate (the dict `--format json` prints) as a document."""
+def _busiest_hour(hourly: list[float]) -> str:
+    """The first hour with the most requests, or `flat` when every hour has as many."""
+    if max(hourly) == min(hourly):
+        return "flat"
+    return f"{max(range(len(hourly)), key=hourly.__getitem__):02d}:00"
+
+
+def day_profile_table(doc: dict[str, Any], *, fancy: bool) -> Table | None:
+    """One line per stream (and the total): the 24 UTC hours of its first day as a sparkline, its busiest
+    hour and the requests a busy minute of that hour brings (99th percentile). None for a saved document
+    from before the estimate carried its hours."""
+    sides = [*doc["streams"], {**doc["total"], "name": "total"}]
+    if any(not side.get("hourly_requests") for side in sides):
+        return None
+    rows = [
+        [
+            side["name"],
+            sparkline(side["hourly_requests"], fancy=fancy),
+            _busiest_hour(side["hourly_requests"]),
+            f"{max(side.get('hourly_requests_per_minute_p99') or [0]):,}",
+        ]
+        for side in sides
+    ]
+    return Table(
+        ["stream", "requests by UTC hour, 00-23", "busiest hour", "busy minute (p99)"],
+        rows,
+        title="day profile (first day)",
+    )
+
+
+def estimate_document(doc: dict[str, Any], *, fancy: bool | None = None) -> Document:
+    """The estimate (the dict `--format json` prints) as a document.
+
+    `fancy`: block characters for the day profile and the headroom bars (default: when stdout is a terminal
+    and neither NO_COLOR nor TERM=dumb asks for plain text; see `render.glance`).
+    """
+    if fancy is None:
+        fancy = fancy_output()
     sampled = bool(doc.get("samples"))
     headers = ["stream", "model", "requests", "input", "output", "write 5m", "write 1h", "read", "hit rate"]
     headers += ["$/day", f"$/{doc['days']}d"] + (["P50 $/day", "P95 $/day"] if sampled else [])
@@ -71,6 +108,9 @@ def estimate_document(doc: dict[str, Any]) -> Document:
             f"{doc['total']['max_cost_day']}: {_usd(doc['total']['max_cost_per_day_usd'])}"
         ],
     ]
+    profile = day_profile_table(doc, fancy=fancy)
+    if profile is not None:
+        blocks.append(profile)
     if doc["rate_limits"]:
         limit_rows = [
             [
@@ -78,6 +118,7 @@ def estimate_document(doc: dict[str, Any]) -> Document:
                 r["limit"],
                 f"{r['peak_demand']:,}",
                 f"{r['limit_value']:,}",
+                headroom_bar(r["headroom"], fancy=fancy),
                 f"{r['headroom']:.1%}",
                 "yes" if r["binding"] else "",
             ]
@@ -85,7 +126,7 @@ def estimate_document(doc: dict[str, Any]) -> Document:
         ]
         blocks.append(
             Table(
-                ["pool", "limit", "peak demand", "allowed", "headroom", "binding"],
+                ["pool", "limit", "peak demand", "allowed", "in use", "headroom", "binding"],
                 limit_rows,
                 title="rate limits at the busiest minute (p99)",
             )
