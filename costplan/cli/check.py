@@ -16,9 +16,11 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from costplan.cli.common import format_option, forwarded_warnings, pricing_option, workload_options
+from costplan.cli.html import check_target, html_option, write_report
 from costplan.errors import InputError
 
 if TYPE_CHECKING:
+    from costplan.gate import CheckReport
     from costplan.render.document import Format
 
 
@@ -57,6 +59,7 @@ Examples:
   costplan check workload.yaml --max-daily-usd 400 --min-headroom 0.3
   costplan check workload.yaml --baseline main-estimate.json --max-increase 10%
   costplan check workload.yaml --stream-budget chat=250 --fail-on-deprecated --format markdown
+  costplan check workload.yaml --max-daily-usd 400 --html costplan-report.html   the charts, for an artifact
 
 \b
 Save a baseline on the main branch with:
@@ -97,6 +100,7 @@ passed, 1 a check failed, 2 bad input.""",
 @format_option()
 @workload_options
 @pricing_option
+@html_option
 def check(
     workload: str,
     max_daily_usd: str | None,
@@ -113,14 +117,16 @@ def check(
     method: str,
     strict: bool,
     pricing_files: tuple[str, ...],
+    html_path: str | None,
 ) -> None:
     """Fail the build when WORKLOAD breaks a budget, a rate limit, or grows too much against a baseline.
 
     Prints every check with its value and limit, worst first. With GITHUB_STEP_SUMMARY set, the Markdown
-    report is appended there too.
+    report is appended there too; with --html, the estimate's charts with the checks on top.
     """
     try:
-        markdown, text, code = _run(
+        target = check_target(html_path, [workload, baseline, *pricing_files]) if html_path else None
+        markdown, text, code, report = _run(
             workload,
             flags={
                 "max_daily_usd": max_daily_usd,
@@ -146,6 +152,10 @@ def check(
         raise
     append_step_summary(markdown)
     click.echo(text, nl=not text.endswith("\n"))
+    if target is not None:
+        from costplan.report import html
+
+        write_report(target, lambda: html(report, workload=workload))
     if code:
         click.get_current_context().exit(code)
 
@@ -157,8 +167,9 @@ def _run(
     baseline: str | None,
     fmt: Format,
     estimate_options: dict[str, Any],
-) -> tuple[str, str, int]:
-    """Load, estimate, check; returns (markdown for the step summary, the text to print, the exit code)."""
+) -> tuple[str, str, int, CheckReport]:
+    """Load, estimate, check; returns (markdown for the step summary, the text to print, the exit code, the
+    report itself for --html)."""
     import costplan
     from costplan.gate import exit_code, load_baseline, make_limits, require_configured, run_checks
     from costplan.planning.workload import load_workload
@@ -179,4 +190,4 @@ def _run(
     with forwarded_warnings(lambda: data.get("warnings") or []):
         data = costplan.estimate(loaded, **estimate_options).to_dict()  # the document: its warnings[] are listed
     report = run_checks(data, limits, base, wording="cli")
-    return render_check(report, "markdown"), render_check(report, fmt), exit_code(report)
+    return render_check(report, "markdown"), render_check(report, fmt), exit_code(report), report

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from costplan.cli.common import format_option, forwarded_warnings, pricing_option, workload_options
+from costplan.cli.html import check_target, html_option, write_report
 from costplan.render import render, to_json
 from costplan.render.document import Format
 from costplan.render.estimate import estimate_document
@@ -20,12 +21,14 @@ Examples:
   costplan estimate workload.yaml --tier scale --days 90     another usage tier and horizon
   costplan estimate workload.yaml --samples 500 --seed 7      P50/P95 daily cost by Monte Carlo
   costplan estimate workload.yaml --format json > estimate.json   baseline for `costplan check`
+  costplan estimate workload.yaml --samples 300 --html report.html   charts of the day, the horizon, limits
 
 \b
 The table shows, per stream and in total: requests, tokens by class, cache hit rate, $/day and $ over
 the horizon; then rate-limit headroom at the busiest minute (99th percentile of Poisson arrivals);
-then warnings. Numbers are rounded for display only; the JSON carries them unrounded (money as exact
-strings). Exit codes: 0 fine, 2 bad input.
+then warnings. In a terminal a sparkline draws each stream's 24 hours and a bar each limit's use
+(plain ASCII in a pipe, or with NO_COLOR or TERM=dumb). Numbers are rounded for display only; the JSON
+carries them unrounded (money as exact strings). Exit codes: 0 fine, 2 bad input.
 """
 
 
@@ -45,6 +48,7 @@ strings). Exit codes: 0 fine, 2 bad input.
 )
 @click.option("--force", is_flag=True, help="With --sample-log: overwrite an existing file.")
 @pricing_option
+@html_option
 def estimate(
     file: str,
     fmt: Format,
@@ -58,16 +62,18 @@ def estimate(
     pricing_files: tuple[str, ...],
     sample_path: str | None = None,
     force: bool = False,
+    html_path: str | None = None,
 ) -> None:
     """Project daily and horizon cost, cache hit rates and rate-limit headroom of a workload file."""
     from costplan.planning.simulate import estimate as run
 
+    target = check_target(html_path, [file, sample_path, *pricing_files]) if html_path else None
     if sample_path is not None:
         _sample(file, sample_path, force, as_of=as_of, days=days, seed=seed, method=method, pricing=pricing_files)
 
     doc: dict[str, Any] = {}
     with forwarded_warnings(lambda: doc.get("warnings") or []):
-        doc = run(
+        result = run(
             file,
             as_of=as_of,
             tier=tier,
@@ -77,8 +83,13 @@ def estimate(
             method=method,
             strict=strict,
             pricing=pricing_files or None,
-        ).to_dict()
+        )
+        doc = result.to_dict()
     click.echo(to_json(doc) if fmt == "json" else render(estimate_document(doc), fmt))
+    if target is not None:
+        from costplan.report import html
+
+        write_report(target, lambda: html(result, workload=file))
 
 
 def _sample(file: str, path: str, force: bool, **options: Any) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -12,9 +13,13 @@ from costplan.accounting.ledger import price_log
 from costplan.accounting.plan_vs_actual import compare_plan
 from costplan.accounting.report import StrictStop, UsageReport
 from costplan.cli.common import as_of_option, book, format_option, pricing_option
+from costplan.cli.html import check_target, html_option, write_report
 from costplan.errors import InputError
 from costplan.render import render, to_json
 from costplan.render.usage import usage_document
+
+if TYPE_CHECKING:
+    from costplan.planning.estimate_doc import Estimate
 
 PROGRESS_MIN_BYTES = 16 * 1024 * 1024  # smaller logs finish before a bar would be worth drawing
 
@@ -137,6 +142,7 @@ def _logs_or_default(logs: tuple[str, ...]) -> tuple[str, ...]:
 @click.option("--tier", metavar="T", help="With --forecast: the usage tier whose monthly spend cap applies.")
 @as_of_option("Prices for records without a timestamp; default today (UTC).")
 @pricing_option
+@html_option
 def usage(
     logs: tuple[str, ...],
     by: str,
@@ -150,6 +156,7 @@ def usage(
     pricing_files: tuple[str, ...],
     to_workload: str | None = None,
     force: bool = False,
+    html_path: str | None = None,
 ) -> None:
     """Exact cost of recorded usage: JSON Lines of Messages responses or usage records, Message
     Batches result files (billed at the batch price), or Admin API usage-report exports.
@@ -164,6 +171,7 @@ def usage(
       costplan usage ~/.claude/projects --by project     Claude Code logs (a directory, found recursively)
       costplan usage                                     the same, from Claude Code's default directories
       costplan usage logs/*.jsonl --to-workload plan.yaml --by metadata.feature
+      costplan usage logs/*.jsonl --plan workload.yaml --html usage.html   cost per day, plan on the same axes
 
     Lines that cannot be priced (malformed JSON, unknown model, negative tokens) are counted and listed
     with file and line; --strict makes the first one fatal (exit 2).
@@ -182,6 +190,13 @@ def usage(
             raise InputError("--by does not apply with --reconcile or --forecast", fix="drop --by")
         keys = ("day", "model")
     logs = _logs_or_default(logs)
+    inputs = [*logs, plan_path, to_workload, reconcile_from, *pricing_files]
+    target = check_target(html_path, inputs) if html_path else None
+    shown = keys  # the table's keys; a report draws days, so it is priced by day too (one run for both)
+    if target is not None and to_workload is None:
+        from costplan.report.regroup import with_day
+
+        keys = with_day(keys)
     if to_workload is not None:
         if bill:
             raise InputError("--to-workload does not go with --reconcile or --forecast", fix="run them apart")
@@ -194,9 +209,16 @@ def usage(
             report = _fit(logs, keys, to_workload, as_of=as_of, prices=prices, strict=strict)
     except StrictStop as stop:  # the library's fix names strict=False; here the switch is a flag
         raise InputError(str(stop.problem), fix="fix or remove the line, or run without --strict") from None
+    drawn = report
+    if shown != keys:
+        from costplan.report.regroup import without_day
+
+        report = without_day(report, shown)
     if bill:
         from costplan.cli.usage_bill import bill_views
 
+        if target is not None:
+            _write_html(target, drawn, None)
         _report_problems(report)
         code = bill_views(
             report,
@@ -220,9 +242,17 @@ def usage(
         if plan is not None:
             data["plan"] = plan.to_dict()
         click.echo(to_json(data))
-        return
-    _report_problems(report)
-    click.echo(render(usage_document(report, plan), fmt))
+    else:
+        _report_problems(report)
+        click.echo(render(usage_document(report, plan), fmt))
+    if target is not None:
+        _write_html(target, drawn, estimate if plan_path is not None else None)
+
+
+def _write_html(target: Path, report: UsageReport, plan: Estimate | None) -> None:
+    from costplan.report import html
+
+    write_report(target, lambda: html(report, plan=plan))
 
 
 def _fit(logs: tuple[str, ...], keys: tuple[str, ...], path: str, **options: Any) -> UsageReport:
