@@ -161,10 +161,10 @@ def main() -> None:
     for day in sorted(set(our_days) | set(their_days)):
         a, b, e = our_days.get(day, Decimal(0)), their_days.get(day, Decimal(0)), extra.get(day, Decimal(0))
         total_ours, total_theirs, total_extra = total_ours + a, total_theirs + b, total_extra + e
-        print(f"{day:<12}{a:>14.4f}{b:>14.4f}{a - b:>14.4f}{e:>14.4f}{a - b - e:>12.9f}")
+        print(f"{day:<12}{a:>14.4f}{b:>14.4f}{a - b:>14.4f}{e:>14.4f}{float(a - b - e):>12.1e}")
     diff = total_ours - total_theirs
     print(f"{'total':<12}{total_ours:>14.4f}{total_theirs:>14.4f}{diff:>14.4f}{total_extra:>14.4f}"
-          f"{diff - total_extra:>12.9f}")  # fmt: skip
+          f"{float(diff - total_extra):>12.1e}")  # fmt: skip
     print()
     print("difference: costplan - ccusage; 1h writes: what billing 1-hour cache writes at the 5-minute price leaves")
     print("out (ccusage issue #899); rest: the difference that is left (ccusage sums floats: a few 1e-9 dollars)")

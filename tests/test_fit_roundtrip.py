@@ -2,15 +2,17 @@
 
 A random workload is sampled to a usage log (`costplan estimate --sample-log`), the log is priced and fitted
 back to a workload (`costplan usage --to-workload --by stream`), and both are estimated. Stated tolerances,
-for logs of about 10,000-25,000 requests (sampling noise of the log itself is about 1 % on a daily cost):
+for logs of 20,000-28,000 requests (the log's own sampling noise is about 0.7 % of a daily cost, and about
+twice that for the last day's volume where growth is fitted):
 
 - daily cost: the fitted workload's first day (as of the log's last day) within 3 % of the original's cost
   on that same day; cache hit rate within 0.03;
 - requests per day within 5 % (on the last day, where growth is fitted: 14 days or more); growth per month
   within 0.15 of the original's;
 - input and output tokens: mean within 4 %, p95 within 10 % (a constant stays a constant);
-- cached prefix within 1 %, the TTL exact, distinct prefixes within 30 % (or one) where the hit rate tells
-  them apart (below 97 %: above it, any count of prefixes gives the same hits);
+- cached prefix within 1 %, the TTL exact where the log has cache writes to tell it, distinct prefixes
+  within 30 % (or one) where the hit rate tells them apart (below 97 %: above it, any count of prefixes gives
+  the same hits);
 - batch share within 0.03, web searches per request within 0.02.
 """
 
@@ -41,12 +43,14 @@ def _size(draw: st.DrawFn, low: int, high: int) -> object:
 @st.composite
 def workloads(draw: st.DrawFn) -> dict:
     days = draw(st.sampled_from([7, 8, 15]))
+    count = draw(st.integers(1, 2))
+    per_day = (28_000 if days == 15 else 20_000) // days // count  # 20,000-28,000 requests in all
     streams = []
-    for index in range(draw(st.integers(1, 2))):
+    for index in range(count):
         stream: dict = {
             "name": f"s{index}",
             "model": draw(st.sampled_from(["claude-sonnet-4-6", "claude-haiku-4-5"])),
-            "requests_per_day": draw(st.integers(1000, 1600)) if days == 15 else draw(st.integers(1200, 2600)),
+            "requests_per_day": round(per_day * draw(st.floats(0.7, 1.3))),
             "shape": draw(st.sampled_from(["flat", "business-hours", [1 + (h % 5) for h in range(24)]])),
             "input_tokens": _size(draw, 50, 3000),
             "output_tokens": _size(draw, 20, 1500),
@@ -81,10 +85,15 @@ def test_a_fitted_workload_reproduces_the_estimate_it_was_sampled_from(original:
     assert report.problem_count == 0 and report.total.requests == sampled.requests
     assert fitted.workload.as_of == sampled.last_day
 
-    before = costplan.estimate(original, method="heuristic")
-    after = costplan.estimate(fitted.workload, method="heuristic")
+    # The original as of the log's last day (its volume grown to that day), beside the fitted one, as of that day
     last = original["days"] - 1
-    expected = Decimal(before.total.cost_by_day_usd[last])
+    grown = [
+        {**s, "requests_per_day": s["requests_per_day"] * (1 + s.get("growth_per_month", 0.0)) ** (last / 30)}
+        for s in original["streams"]
+    ]
+    before = costplan.estimate({**original, "as_of": sampled.last_day, "streams": grown}, method="heuristic")
+    after = costplan.estimate(fitted.workload, method="heuristic")
+    expected = Decimal(before.total.cost_per_day_usd)
     got = Decimal(after.total.cost_per_day_usd)
     assert abs(got - expected) <= Decimal("0.03") * expected, (got, expected)
 
@@ -94,7 +103,7 @@ def test_a_fitted_workload_reproduces_the_estimate_it_was_sampled_from(original:
         name = given_stream["name"]
         stream, result = fitted_streams[name], results[name]
         growth = given_stream.get("growth_per_month", 0.0)
-        volume = given_stream["requests_per_day"] * (1 + growth) ** (last / 30)
+        volume = estimated.requests_per_day
         assert abs(stream.daily_requests - volume) <= 0.05 * volume
         if original["days"] >= 14:
             assert abs(stream.growth_per_month - growth) <= 0.15
@@ -108,7 +117,10 @@ def test_a_fitted_workload_reproduces_the_estimate_it_was_sampled_from(original:
         if "cache" not in given_stream:
             assert stream.cache is None and result.cache_hit_rate is None
             continue
-        assert stream.cache is not None and stream.cache.ttl == given_stream["cache"]["ttl"]
+        assert stream.cache is not None
+        writes = estimated.tokens_per_day.cache_write_5m + estimated.tokens_per_day.cache_write_1h
+        if writes > 50 * given_stream["system_tokens"]:  # a log without writes cannot tell the TTL
+            assert stream.cache.ttl == given_stream["cache"]["ttl"]
         assert stream.system_tokens is not None
         assert abs(stream.system_tokens - given_stream["system_tokens"]) <= 0.01 * given_stream["system_tokens"]
         assert estimated.cache_hit_rate is not None and result.cache_hit_rate is not None

@@ -437,13 +437,15 @@ def _stream_lines(p: StreamProfile, model_id: str, name: str, first: dt.date, sp
             f"{_count(p.cached_requests)} requests that used the cache (p5 {_count(p.prefix.quantile(0.05))}, "
             f"p95 {_count(p.prefix.quantile(0.95))})"
         )
-        ttl = "1h" if w1 > w5 else "5m"
+        # With no writes at all the TTL cannot be told; 1 hour, the longer, is the one that keeps the model's
+        # hit rate at the log's (every request read the prefix).
+        ttl = "1h" if w1 > w5 or not written else "5m"
         hit = read / (read + written) if read + written else 0.0
         hourly = tuple(float(h) for h in p.hours) if shape != "flat" else (1.0,) * 24
         k, model_rate = _prefixes(hit, hourly, 60 if ttl == "1h" else 5, volume)
-        share_1h = w1 / written if written else 0.0
+        told = f"{_num(w1 / written * 100, 1)}% of cache-write tokens 1h" if written else "no cache writes at all"
         out.append(
-            f"    cache: {{ttl: {ttl}, prefixes: {k}}}  # ttl: {_num(share_1h * 100, 1)}% of cache-write tokens 1h; "
+            f"    cache: {{ttl: {ttl}, prefixes: {k}}}  # ttl: {told}; "
             f"prefixes: the hit rate of the log, {_num(hit * 100, 1)}%, is the model's at {k} "
             f"({_num(model_rate * 100, 1)}%)"
         )
