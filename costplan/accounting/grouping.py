@@ -44,6 +44,7 @@ class Known(NamedTuple):
     """One kind of request as the hot path needs it (`Ledger._know`)."""
 
     schedule: RateSchedule | None  # None: the kind cannot be priced (the refusal is in `Ledger._schedules`)
+    fast: bool  # priced, and every class of every segment has a price: the parsing loop may add it inline
     window: int | None
     thresholds: tuple[int, ...]
     unpriced: bool  # some token class has no price in some segment
@@ -154,7 +155,7 @@ class Ledger:
         known = self.known.get(kind)
         if known is None:
             known = self.known[kind] = self._know(kind)
-        schedule, window, thresholds, unpriced, no_fee, plain = known
+        schedule, _, window, thresholds, unpriced, no_fee, plain = known
         if schedule is None:  # a refusal, said once per kind and counted per line
             refusal = self._schedules[kind]
             assert isinstance(refusal, Refusal)
@@ -211,12 +212,14 @@ class Ledger:
         and the untagged sums of each segment (filled as they are first used)."""
         found = self.schedule(kind)
         if isinstance(found, Refusal):
-            return Known(None, None, (), False, False, [])
+            return Known(None, False, None, (), False, False, [])
+        unpriced = any(rates.unpriced for rates in found.segments)
         return Known(
             found,
+            not unpriced,
             found.window,
             found.thresholds,
-            any(rates.unpriced for rates in found.segments),
+            unpriced,
             found.web_search_fee is None,
             [None] * len(found.segments),
         )

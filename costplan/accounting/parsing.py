@@ -38,15 +38,114 @@ _SKIP = object()  # a line that holds no record: blank, or malformed and already
 def add_lines(
     ledger: Ledger, lines: Iterable[bytes | str], file: str, progress: Callable[[int], None] | None = None
 ) -> None:
-    """JSON Lines (bytes or text, one JSON value a line) into the ledger; `progress(lines read)` now and then."""
-    _add(ledger, lines, file, progress, decode=True)
+    """JSON Lines (bytes or text, one JSON value a line) into the ledger; `progress(lines read)` now and then.
+
+    The hot loop of a large log. Each line goes to the typed decoder first; a usage record it reads is added
+    here, with `Ledger.add` inlined for a request of a kind already seen that none of its checks stops
+    (priced, every class priced, within the context window, a fee for its searches, no watch, no tags): the
+    same sums `add` would make. A Claude Code line goes to `claude_code.take_typed`; anything else, and
+    anything refused, to the json path (`_json_line`), exactly as before the typed decoder existed.
+    """
+    typed = DECODER.decode
+    untagged = not ledger.grouping.tag_paths
+    inline = untagged and ledger.tally.watch is None
+    add, quick, dated = ledger.add, ledger.known, ledger.tally.days.add
+    days: dict[str, dt.date] = {}
+    lineno = 0
+    for lineno, raw in enumerate(lines, 1):  # noqa: B007 - the last line number is the count, used below
+        if progress is not None and not lineno % PROGRESS_EVERY:
+            progress(lineno)
+        try:
+            if type(raw) is bytes and not raw.isascii():
+                raw.decode()  # msgspec does not check UTF-8 in the fields it skips; json does
+            line = typed(raw)
+        except (*Refused, UnicodeDecodeError):
+            _json_line(ledger, raw, file, lineno, days)
+            continue
+        usage, stamp = line.usage, line.timestamp
+        if line.result is not UNSET:
+            _json_line(ledger, raw, file, lineno, days)
+            continue
+        if usage is UNSET:  # no usage at its top: a Claude Code line, or a shape for the json path
+            if not (
+                claude_code.is_claude_code(False, line.type, line.sessionId is not None)
+                and claude_code.take_typed(ledger, line, file, lineno, days)
+            ):
+                _json_line(ledger, raw, file, lineno, days)
+            continue
+        if usage is None or stamp is None or not untagged:
+            _json_line(ledger, raw, file, lineno, days)
+            continue
+        read = counts(usage)
+        if read is None:
+            _json_line(ledger, raw, file, lineno, days)
+            continue
+        try:
+            day = parse_day(stamp, days)
+        except InputError:  # the json path reports it, as it always has
+            _json_line(ledger, raw, file, lineno, days)
+            continue
+        inp, out, w5, w1, cached, web_searches, _, service_tier, geo, speed = read
+        model, batch = line.model, service_tier == "batch"
+        known = quick.get((model, day, batch, geo, speed)) if inline and type(model) is str else None
+        if known is not None:
+            schedule, fast, window, thresholds, _, no_fee, plain = known
+            prompt = inp + w5 + w1 + cached
+            if fast and (window is None or prompt <= window) and not (web_searches and no_fee):
+                sums = plain[schedule.segment(prompt) if thresholds else 0]  # type: ignore[union-attr]
+                if sums is not None:
+                    dated(day)
+                    sums[0] += 1
+                    sums[1] += 1
+                    sums[2] += inp
+                    sums[3] += out
+                    sums[4] += w5
+                    sums[5] += w1
+                    sums[6] += cached
+                    sums[7] += web_searches
+                    continue
+        add(
+            file,
+            lineno,
+            model,
+            day,
+            batch,
+            geo,
+            speed,
+            (inp, out, w5, w1, cached),
+            web_searches,
+            1,
+            _NO_TAGS,
+            stamp=stamp,
+        )
+    ledger.tally.lines += lineno
+
+
+def _json_line(ledger: Ledger, raw: bytes | str, file: str, lineno: int, days: dict[str, dt.date]) -> None:
+    """One line the typed decoder did not take: decoded by `json` and read by the rules of any record."""
+    try:
+        text = raw.decode() if type(raw) is bytes else raw
+        obj, end = _SCANNER.scan_once(text, 0)  # type: ignore[attr-defined]  # json.loads's C scanner
+        if end != len(text) and text[end:] != "\n" and text[end:].strip():
+            raise ValueError("extra data")
+    except (ValueError, StopIteration, RecursionError):
+        obj = _slow_json(ledger, raw, file, lineno)
+        if obj is _SKIP:
+            return
+    _add_one(ledger, obj, file, lineno, days)
 
 
 def add_objects(
     ledger: Ledger, objects: Iterable[Any], file: str, progress: Callable[[int], None] | None = None
 ) -> None:
     """Records in any accepted shape into the ledger, the n-th counted as line n of `file`."""
-    _add(ledger, objects, file, progress, decode=False)
+    days: dict[str, dt.date] = {}
+    lineno = 0
+    for lineno, obj in enumerate(objects, 1):  # noqa: B007 - the last line number is the count, used below
+        if progress is not None and not lineno % PROGRESS_EVERY:
+            progress(lineno)
+        _add_one(ledger, obj, file, lineno, days)
+    ledger.tally.lines += lineno
 
 
 def add_document(ledger: Ledger, obj: Any, file: str) -> None:
@@ -55,127 +154,37 @@ def add_document(ledger: Ledger, obj: Any, file: str) -> None:
     add_object(ledger, obj, file, 1)
 
 
-def _add(
-    ledger: Ledger, items: Iterable[Any], file: str, progress: Callable[[int], None] | None, *, decode: bool
-) -> None:
-    """The loop: each item decoded from JSON first if `decode`, then read into the ledger (the hot path)."""
-    scan = _SCANNER.scan_once  # type: ignore[attr-defined]  # json.loads's C scanner, without its wrapper
-    typed = DECODER.decode
-    untagged = not ledger.grouping.tag_paths  # a usage record's tags are read from its dict: the json path
-    add = ledger.add
-    quick, dated, inline = ledger.known, ledger.tally.days.add, ledger.tally.watch is None
-    days: dict[str, dt.date] = {}
-    lineno = 0
-    for lineno, obj in enumerate(items, 1):  # noqa: B007 - the last line number is the count, used below
-        if progress is not None and not lineno % PROGRESS_EVERY:
-            progress(lineno)
-        if decode:
-            raw = obj
-            try:  # the typed decoder first: the fields that price a line, or a refusal (then json decides)
-                if type(raw) is bytes and not raw.isascii():
-                    raw.decode()  # msgspec does not check UTF-8 in the fields it skips; json does
-                line = typed(raw)
-            except (*Refused, UnicodeDecodeError):
-                line = None
-            if line is not None and line.result is UNSET:
-                usage = line.usage
-                if usage is UNSET:
-                    if claude_code.is_claude_code(False, line.type, line.sessionId is not None) and (
-                        claude_code.take_typed(ledger, line, file, lineno, days)
-                    ):
-                        continue
-                elif usage is not None and untagged:
-                    read = counts(usage)
-                    stamp = line.timestamp
-                    if read is not None and stamp is not None:
-                        try:
-                            day = parse_day(stamp, days)
-                        except InputError:
-                            day = None  # the json path reports it
-                        if day is not None:
-                            inp, out, w5, w1, cached, web_searches, _, service_tier, geo, speed = read
-                            model, batch = line.model, service_tier == "batch"
-                            # `Ledger.add` inlined for a request of a kind already seen that none of its
-                            # checks stops (priced, every class priced, within the context window, a fee
-                            # for its searches, no watch): the same sums. Anything else goes to `add`.
-                            known = (
-                                quick.get((model, day, batch, geo, speed)) if inline and type(model) is str else None
-                            )
-                            if known is not None:
-                                schedule, window, thresholds, unpriced, no_fee, plain = known
-                                prompt = inp + w5 + w1 + cached
-                                sums = None
-                                if (
-                                    schedule is not None
-                                    and not unpriced
-                                    and (window is None or prompt <= window)
-                                    and not (web_searches and no_fee)
-                                ):
-                                    sums = plain[schedule.segment(prompt) if thresholds else 0]
-                                if sums is not None:
-                                    dated(day)
-                                    sums[0] += 1
-                                    sums[1] += 1
-                                    sums[2] += inp
-                                    sums[3] += out
-                                    sums[4] += w5
-                                    sums[5] += w1
-                                    sums[6] += cached
-                                    sums[7] += web_searches
-                                    continue
-                            add(
-                                file,
-                                lineno,
-                                model,
-                                day,
-                                batch,
-                                geo,
-                                speed,
-                                (inp, out, w5, w1, cached),
-                                web_searches,
-                                1,
-                                _NO_TAGS,
-                                stamp=stamp,
-                            )
-                            continue
-            try:
-                text = raw.decode() if type(raw) is bytes else raw
-                obj, end = scan(text, 0)
-                if end != len(text) and text[end:] != "\n" and text[end:].strip():
-                    raise ValueError("extra data")
-            except (ValueError, StopIteration, RecursionError):
-                obj = _slow_json(ledger, raw, file, lineno)
-                if obj is _SKIP:
-                    continue
-        usage = obj.get("usage") if type(obj) is dict else None
-        if type(usage) is not dict or "result" in obj:
-            add_object(ledger, obj, file, lineno)
-            continue
-        # Fast path: `records_from`'s branch for a record with `usage` at its top, inlined.
-        try:
-            inp, out, w5, w1, read, web_searches, _, service_tier, geo, speed = read_counts(usage)
-            stamp = obj.get("timestamp")
-            if stamp is None:
-                stamp = find_timestamp(obj)
-            day = parse_day(stamp, days) if stamp is not None else None
-        except InputError as exc:
-            ledger.tally.problems.add(file, lineno, "bad_usage", str(exc))
-            continue
-        add(
-            file,
-            lineno,
-            obj.get("model"),
-            day,
-            service_tier == "batch",
-            geo,
-            speed,
-            (inp, out, w5, w1, read),
-            web_searches,
-            1,
-            obj,
-            stamp=stamp,
-        )
-    ledger.tally.lines += lineno
+def _add_one(ledger: Ledger, obj: Any, file: str, lineno: int, days: dict[str, dt.date]) -> None:
+    """One decoded record: a record with `usage` at its top read here (`records_from`'s branch for it,
+    inlined), any other shape through `add_object`."""
+    usage = obj.get("usage") if type(obj) is dict else None
+    if type(usage) is not dict or "result" in obj:
+        add_object(ledger, obj, file, lineno)
+        return
+    # Fast path: `records_from`'s branch for a record with `usage` at its top, inlined.
+    try:
+        inp, out, w5, w1, read, web_searches, _, service_tier, geo, speed = read_counts(usage)
+        stamp = obj.get("timestamp")
+        if stamp is None:
+            stamp = find_timestamp(obj)
+        day = parse_day(stamp, days) if stamp is not None else None
+    except InputError as exc:
+        ledger.tally.problems.add(file, lineno, "bad_usage", str(exc))
+        return
+    ledger.add(
+        file,
+        lineno,
+        obj.get("model"),
+        day,
+        service_tier == "batch",
+        geo,
+        speed,
+        (inp, out, w5, w1, read),
+        web_searches,
+        1,
+        obj,
+        stamp=stamp,
+    )
 
 
 def add_object(ledger: Ledger, obj: Any, file: str, line: int) -> None:
