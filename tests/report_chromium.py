@@ -193,7 +193,7 @@ class Chromium:
                 screenshot.parent.mkdir(parents=True, exist_ok=True)
                 screenshot.write_bytes(base64.b64decode(data))
                 shot = screenshot
-            self._drain(session, time.monotonic() + 0.2)  # late console messages
+            self._drain(session, time.monotonic() + 0.1)  # late console messages
         finally:
             self.send("Target.closeTarget", {"targetId": target})
         return PageResult(

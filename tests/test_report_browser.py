@@ -39,7 +39,7 @@ def _open(browser: Chromium, page: str, tmp_path: Path, name: str) -> PageResult
     path.write_text(page, encoding="utf-8")
     keep = os.environ.get("COSTPLAN_SCREENSHOTS")  # a folder to keep the screenshots in, for a look
     shot = Path(keep) / f"{name}.png" if keep else tmp_path / f"{name}.png"
-    return browser.open(path, screenshot=shot, clip_height=2400)
+    return browser.open(path, screenshot=shot, clip_height=1600)
 
 
 def _assert_drawn(result: PageResult, page: str, tmp_path: Path, name: str) -> None:

@@ -30,7 +30,7 @@ def base(title: str, x_name: str, y_name: str, *, tooltip: str = "axisNum", lege
         "tooltip": {"trigger": "axis", "formatter": f"fmt:{tooltip}", "confine": True},
         "legend": {"bottom": 0, "type": "plain", "itemGap": 12},
         "grid": {"left": 70, "right": 28, "top": 44, "bottom": 58 + 22 * legend_lines},
-        "xAxis": {"name": x_name, "nameLocation": "middle", "nameGap": 30},
+        "xAxis": {"name": x_name, "nameLocation": "middle", "nameGap": 30, "axisLabel": {"hideOverlap": True}},
         "yAxis": {"type": "value", "name": y_name, "nameLocation": "middle", "nameGap": 54},
     }
 
@@ -207,7 +207,7 @@ def by_class(
     option["tooltip"]["axisPointer"] = {"type": "shadow"}
     label = "fmt:shortUsd" if x_name.startswith("USD") else "fmt:short"
     option["xAxis"] = {"type": "value", "name": x_name, "nameLocation": "middle", "nameGap": 26}
-    option["xAxis"]["axisLabel"] = {"formatter": label}
+    option["xAxis"]["axisLabel"] = {"formatter": label, "hideOverlap": True}
     option["yAxis"] = {"type": "category", "data": list(names), "inverse": True}
     option["grid"]["left"] = 130
     option["series"] = [
@@ -252,7 +252,9 @@ def distribution(
     option = base(title, "USD per day", "share of sampled days (%)", tooltip="axisPct")
     option["grid"]["bottom"] = 44
     option["tooltip"] = {"trigger": "axis", "valueFormatter": "fmt:pct"}
-    option["xAxis"].update({"type": "value", "scale": True, "axisLabel": {"formatter": "fmt:shortUsd"}})
+    option["xAxis"].update(
+        {"type": "value", "scale": True, "axisLabel": {"formatter": "fmt:shortUsd", "hideOverlap": True}}
+    )
     option["series"] = [
         {
             "name": "sampled days",

@@ -201,7 +201,12 @@ BOOT = r"""
     if (a >= 1e3) return num(v / 1e3) + "k";
     return num(v);
   }
-  function shortMoney(v) { return Math.abs(v) >= 1e4 ? "$" + short(v) : money(v); }
+  function shortMoney(v) {  // axis labels: "$40", "$1.2k", "$0.005"; tooltips and tables keep cents
+    var a = Math.abs(v), s = v < 0 ? "-" : "";
+    if (a >= 1e3) return s + "$" + short(a);
+    if (a >= 1 && Math.round(a) === a) return s + "$" + a;
+    return money(v);
+  }
   function axisTooltip(kind) {
     return function (items) {
       if (!items.length) return "";
