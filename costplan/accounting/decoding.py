@@ -27,23 +27,24 @@ Count = Annotated[int, msgspec.Meta(ge=0, lt=MAX_TOKENS)]
 UNSET: Any = msgspec.UNSET
 
 
+# Absent counts read as 0, as `read_counts` reads them; a null one is refused here (the json path reads it).
 class _Split(msgspec.Struct, gc=False):
-    ephemeral_5m_input_tokens: Count | None = None
-    ephemeral_1h_input_tokens: Count | None = None
+    ephemeral_5m_input_tokens: Count = 0
+    ephemeral_1h_input_tokens: Count = 0
 
 
 class _Tools(msgspec.Struct, gc=False):
-    web_search_requests: Count | None = None
-    web_fetch_requests: Count | None = None
+    web_search_requests: Count = 0
+    web_fetch_requests: Count = 0
 
 
 class Usage(msgspec.Struct, gc=False, forbid_unknown_fields=True):
     """A usage object with only the fields `billing.usage.USAGE_FIELDS` names (others: the general path)."""
 
-    input_tokens: Count | None = None
-    output_tokens: Count | None = None
-    cache_creation_input_tokens: Count | None = None
-    cache_read_input_tokens: Count | None = None
+    input_tokens: Count | msgspec.UnsetType = UNSET  # both absent: the json path says what is wrong
+    output_tokens: Count | msgspec.UnsetType = UNSET
+    cache_creation_input_tokens: Count = 0
+    cache_read_input_tokens: Count = 0
     cache_creation: _Split | None = None
     server_tool_use: _Tools | None = None
     service_tier: Literal["standard", "priority", "batch"] | None = None
@@ -85,31 +86,30 @@ Refused = (msgspec.MsgspecError, RecursionError)
 
 
 def counts(usage: Usage) -> Counts | None:
-    """The counts `billing.usage.read_counts` reads from this usage, or None where it would refuse it (no
-    usage field at all), so the general path says why."""
-    inp, out, written, read = (
-        usage.input_tokens,
-        usage.output_tokens,
-        usage.cache_creation_input_tokens,
-        usage.cache_read_input_tokens,
-    )
-    split, tools = usage.cache_creation, usage.server_tool_use
-    if inp is None and out is None and written is None and read is None and split is None and tools is None:
-        return None
-    written = written or 0
+    """The counts `billing.usage.read_counts` reads from this usage; None where neither `input_tokens` nor
+    `output_tokens` is there, for the json path to read (or refuse: no usage field at all)."""
+    inp, out = usage.input_tokens, usage.output_tokens
+    if inp is UNSET:
+        if out is UNSET:
+            return None
+        inp = 0
+    elif out is UNSET:
+        out = 0
+    written, split, tools = usage.cache_creation_input_tokens, usage.cache_creation, usage.server_tool_use
     if split is None:
         w5, w1 = written, 0
     else:
-        w5, w1 = split_writes(written, split.ephemeral_5m_input_tokens or 0, split.ephemeral_1h_input_tokens or 0)
-    searches = fetches = 0
-    if tools is not None:
-        searches, fetches = tools.web_search_requests or 0, tools.web_fetch_requests or 0
+        w5, w1 = split_writes(written, split.ephemeral_5m_input_tokens, split.ephemeral_1h_input_tokens)
+    if tools is None:
+        searches = fetches = 0
+    else:
+        searches, fetches = tools.web_search_requests, tools.web_fetch_requests
     return (
-        inp or 0,
-        out or 0,
+        inp,
+        out,
         w5,
         w1,
-        read or 0,
+        usage.cache_read_input_tokens,
         searches,
         fetches,
         usage.service_tier,
