@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+VIEWPORT_HEIGHT = 1000
 CHROMIUM = os.environ.get("COSTPLAN_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = [
     "--headless",
@@ -44,7 +45,20 @@ FLAGS = [
     "--remote-debugging-pipe",
 ]
 
-# What the page says about its charts once the last one has drawn.
+# Resolves once the page is loaded and every chart has said it drew, or after WAIT_MS; then INSPECT runs.
+WAIT = r"""
+new Promise(resolve => {
+  const until = Date.now() + WAIT_MS;
+  const done = () => {
+    const root = document.documentElement;
+    return document.readyState === 'complete' && root.dataset.charts !== undefined
+      && Number(root.dataset.chartsRendered || 0) >= Number(root.dataset.charts);
+  };
+  const poll = () => (done() || Date.now() > until) ? resolve() : setTimeout(poll, 10);
+  poll();
+}).then(() => """
+
+# What the page says about its charts.
 INSPECT = r"""
 (() => {
   const boxes = [...document.querySelectorAll('[data-chart]')];
@@ -64,7 +78,7 @@ INSPECT = r"""
     }),
     height: document.documentElement.scrollHeight,
   });
-})()
+})())
 """
 
 
@@ -173,23 +187,20 @@ class Chromium:
             )
             self.send(
                 "Emulation.setDeviceMetricsOverride",
-                {"width": width, "height": 1000, "deviceScaleFactor": 1, "mobile": False},
+                {"width": width, "height": VIEWPORT_HEIGHT, "deviceScaleFactor": 1, "mobile": False},
                 session=session,
             )
             self.send("Page.navigate", {"url": path.resolve().as_uri()}, session=session)
+            self._wait_for_event("Page.loadEventFired", time.monotonic() + self.timeout)
             info = self._wait_for_charts(session, time.monotonic() + self.timeout)
             shot = None
             if screenshot is not None:
-                height = min(info["height"], clip_height or info["height"])
-                data = self.send(
-                    "Page.captureScreenshot",
-                    {
-                        "format": "png",
-                        "captureBeyondViewport": True,
-                        "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1},
-                    },
-                    session=session,
-                )["data"]
+                height = min(info["height"], clip_height or VIEWPORT_HEIGHT)
+                shot_params: dict[str, Any] = {"format": "png"}
+                if height > VIEWPORT_HEIGHT:  # beyond the window: slower, for the documentation's long shots
+                    clip = {"x": 0, "y": 0, "width": width, "height": height, "scale": 1}
+                    shot_params.update({"captureBeyondViewport": True, "clip": clip})
+                data = self.send("Page.captureScreenshot", shot_params, session=session)["data"]
                 screenshot.parent.mkdir(parents=True, exist_ok=True)
                 screenshot.write_bytes(base64.b64decode(data))
                 shot = screenshot
@@ -207,19 +218,25 @@ class Chromium:
             screenshot=shot,
         )
 
+    def _wait_for_event(self, method: str, deadline: float) -> None:
+        """Read until `method` arrives (it may have already), so nothing is asked of the page before it loads."""
+        seen = len([e for e in self._events if e.get("method") == method])
+        while not seen:
+            event = self._read_message(deadline)
+            self._events.append(event)
+            seen = event.get("method") == method
+
     def _wait_for_charts(self, session: str, deadline: float) -> dict[str, Any]:
-        info: dict[str, Any] = {}
-        while time.monotonic() < deadline:
-            answer = self.send("Runtime.evaluate", {"expression": INSPECT, "returnByValue": True}, session=session)
-            value = answer.get("result", {}).get("value")
-            if isinstance(value, str):
-                info = json.loads(value)
-                if info["expected"] and info["rendered"] >= info["expected"]:
-                    return info
-            self._drain(session, time.monotonic() + 0.1)
-        if not info:
-            raise BrowserError("the page never answered")
-        return info
+        """Inspect the page once every chart says it drew (or at the deadline, to report what did)."""
+        wait_ms = max(0, int((deadline - time.monotonic()) * 1000) - 500)
+        waiting = WAIT.replace("WAIT_MS", str(wait_ms)) + INSPECT
+        answer = self.send(
+            "Runtime.evaluate", {"expression": waiting, "returnByValue": True, "awaitPromise": True}, session=session
+        )
+        value = answer.get("result", {}).get("value")
+        if not isinstance(value, str):
+            raise BrowserError(f"the page never answered: {answer}")
+        return dict(json.loads(value))
 
     def _errors(self) -> list[str]:
         out = []

@@ -39,7 +39,7 @@ def _open(browser: Chromium, page: str, tmp_path: Path, name: str) -> PageResult
     path.write_text(page, encoding="utf-8")
     keep = os.environ.get("COSTPLAN_SCREENSHOTS")  # a folder to keep the screenshots in, for a look
     shot = Path(keep) / f"{name}.png" if keep else tmp_path / f"{name}.png"
-    return browser.open(path, screenshot=shot, clip_height=1600)
+    return browser.open(path, screenshot=shot)  # the first screen: the figures, warnings and first charts
 
 
 def _assert_drawn(result: PageResult, page: str, tmp_path: Path, name: str) -> None:
@@ -57,7 +57,7 @@ def _assert_drawn(result: PageResult, page: str, tmp_path: Path, name: str) -> N
 
 @pytest.mark.parametrize("workload", EXAMPLES, ids=[p.stem for p in EXAMPLES])
 def test_every_chart_of_an_example_estimate_draws_offline(browser, tmp_path, workload):
-    estimate = costplan.estimate(workload, samples=60, method="heuristic")
+    estimate = costplan.estimate(workload, samples=30, method="heuristic")
     page = costplan.report.html(estimate, workload=workload)
     result = _open(browser, page, tmp_path, f"report-{workload.stem}")
     _assert_drawn(result, page, tmp_path, f"report-{workload.stem}")
