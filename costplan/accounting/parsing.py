@@ -25,7 +25,7 @@ from costplan.accounting import claude_code
 from costplan.accounting.decoding import DECODER, UNSET, Refused, counts
 from costplan.accounting.grouping import Ledger
 from costplan.accounting.logformats import NotBilled, find_timestamp, parse_day, records_from
-from costplan.billing.usage import read_counts
+from costplan.billing.usage import read_counts, split_writes
 from costplan.errors import InputError
 from costplan.jsonfile import loads
 
@@ -76,17 +76,27 @@ def add_lines(
         if usage is None or stamp is None or not untagged:
             _json_line(ledger, raw, file, lineno, days)
             continue
-        read = counts(usage)
-        if read is None:
-            _json_line(ledger, raw, file, lineno, days)
-            continue
+        inp, out = usage.input_tokens, usage.output_tokens  # `decoding.counts`, inlined: the commonest line
+        if inp is UNSET or out is UNSET:
+            read = counts(usage)
+            if read is None:
+                _json_line(ledger, raw, file, lineno, days)
+                continue
+            inp, out = read[0], read[1]
+        written, split = usage.cache_creation_input_tokens, usage.cache_creation
+        if split is None:
+            w5, w1 = written, 0
+        else:
+            w5, w1 = split_writes(written, split.ephemeral_5m_input_tokens, split.ephemeral_1h_input_tokens)
+        tools = usage.server_tool_use
+        web_searches = 0 if tools is None else tools.web_search_requests
+        cached, geo, speed = usage.cache_read_input_tokens, usage.inference_geo or None, usage.speed
         try:
             day = parse_day(stamp, days)
         except InputError:  # the json path reports it, as it always has
             _json_line(ledger, raw, file, lineno, days)
             continue
-        inp, out, w5, w1, cached, web_searches, _, service_tier, geo, speed = read
-        model, batch = line.model, service_tier == "batch"
+        model, batch = line.model, usage.service_tier == "batch"
         known = quick.get((model, day, batch, geo, speed)) if inline and type(model) is str else None
         if known is not None:
             schedule, fast, window, thresholds, _, no_fee, plain = known

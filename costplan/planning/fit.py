@@ -7,7 +7,8 @@ within half a percent). `fit_workload` turns the profile into a workload file wh
 a comment saying what it was fitted from:
 
 - requests per day: the log's count over its span of days; with 14 days or more, a Poisson regression of the
-  daily counts gives `growth_per_month` and the volume on the last day (`as_of` is the log's last day);
+  daily counts gives `growth_per_month` and the volume on the last day (`as_of` is the log's last day), where
+  the trend is more than two standard errors from none (else it is noise, and the mean is kept);
 - the 24 hourly weights (UTC) from the timestamps, or `flat` where the counts are consistent with it;
 - input and output tokens as `{mean, p95}` of the uncached input and the output per request, the lognormal
   the estimate draws from (a constant where every request had the same size);
@@ -408,11 +409,11 @@ def _stream_lines(p: StreamProfile, model_id: str, name: str, first: dt.date, sp
     counts = [p.per_day.get(first + dt.timedelta(days=i), 0) for i in range(span)]
     out = [f"  - name: {_yaml_text(name)}", f"    model: {model_id}"]
     volume = n / span
-    if span >= GROWTH_MIN_DAYS:
-        last_rate, slope, se = _growth(counts)
-        growth = math.exp(slope * MONTH_DAYS) - 1
+    trend = _growth(counts) if span >= GROWTH_MIN_DAYS else None
+    if trend is not None and abs(trend[1]) >= 2 * trend[2]:
+        last_rate, slope, se = trend
+        growth = min(max(math.exp(slope * MONTH_DAYS) - 1, -0.99), 100.0)
         low, high = math.exp((slope - se) * MONTH_DAYS) - 1, math.exp((slope + se) * MONTH_DAYS) - 1
-        growth = min(max(growth, -0.99), 100.0)
         out.append(
             f"    requests_per_day: {_num(min(last_rate, MAX_REQUESTS_PER_DAY), 2)}  # on the last day, from the "
             f"trend of {_count(n)} requests over {span} days"
@@ -420,6 +421,13 @@ def _stream_lines(p: StreamProfile, model_id: str, name: str, first: dt.date, sp
         out.append(
             f"    growth_per_month: {_num(growth * 100, 2)}%  # Poisson regression of the daily counts "
             f"(one standard error: {_num(low * 100, 1)}% to {_num(high * 100, 1)}%)"
+        )
+    elif trend is not None:  # a trend within two standard errors of none is noise: the mean is the better guess
+        _, slope, se = trend
+        out.append(
+            f"    requests_per_day: {_num(volume, 2)}  # {_count(n)} requests over {span} days; no growth: the "
+            f"daily counts' trend, {_num((math.exp(slope * MONTH_DAYS) - 1) * 100, 1)}% a month, is within two "
+            f"standard errors ({_num((math.exp(se * MONTH_DAYS) - 1) * 100, 1)}%) of none"
         )
     else:
         out.append(
