@@ -125,6 +125,12 @@ def test_a_check_report_puts_the_verdict_first():
     assert "FAILED: 1 of 1 checks" in page and 'id="checks"' in page
 
 
+def test_a_saved_estimate_document_draws_the_same_page():
+    estimate = costplan.estimate(parse_workload(HEAD + SIMPLE), samples=10)
+    saved = json.loads(json.dumps(estimate.to_dict()))  # as `costplan estimate --format json` wrote it
+    assert costplan.report.html(saved) == costplan.report.html(estimate)
+
+
 def test_html_refuses_what_it_cannot_draw():
     with pytest.raises(InputError, match="not a current costplan estimate"):
         costplan.report.html({"name": "x"})
