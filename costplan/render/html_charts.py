@@ -73,7 +73,7 @@ def day_profile(
     ]  # fmt: skip
     option["series"] = series
     option["legend"]["data"] = [*stacks, "busy minute (p99)"]
-    columns = {f"{name} (mean)": [f"{v / 60 * 60:.2f}" for v in values] for name, values in stacks.items()}
+    columns = {f"{name} (mean)": [f"{v:.2f}" for v in values] for name, values in stacks.items()}
     columns["busy minute (p99)"] = [str(v) for v in p99]
     headers = ["UTC hour", *(f"{c}, requests/min" for c in columns)]
     return Chart(title, subtitle, option, Table(headers, _rows(HOURS, columns)))
