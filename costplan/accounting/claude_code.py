@@ -31,8 +31,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from costplan.accounting.decoding import UNSET, Line, counts
-from costplan.accounting.logformats import as_mapping, find_timestamp, parse_day
-from costplan.billing.usage import Counts, read_counts
+from costplan.accounting.logformats import find_timestamp, parse_day
+from costplan.billing.usage import Counts, as_mapping, read_counts
 from costplan.errors import InputError
 
 if TYPE_CHECKING:
@@ -292,7 +292,7 @@ def default_dirs(environ: Mapping[str, str] | None = None, home: Path | None = N
     home = Path.home() if home is None else home
     configured = [part.strip() for part in environ.get("CLAUDE_CONFIG_DIR", "").split(",") if part.strip()]
     if configured:
-        found = []
+        found: list[Path] = []
         for part in configured:
             base = Path(part).expanduser()
             projects = base / "projects"
@@ -305,7 +305,7 @@ def default_dirs(environ: Mapping[str, str] | None = None, home: Path | None = N
 def log_files(directory: Path) -> list[str]:
     """Every log file below a directory (recursively, `subagents/` included), sorted; links to directories are
     not followed, so a link loop cannot trap the walk."""
-    found = []
+    found: list[str] = []
     for root, dirs, files in os.walk(directory):
         dirs.sort()
         found.extend(os.path.join(root, name) for name in sorted(files) if name.endswith(LOG_SUFFIXES))

@@ -88,13 +88,11 @@ Refused = (msgspec.MsgspecError, RecursionError)
 def counts(usage: Usage) -> Counts | None:
     """The counts `billing.usage.read_counts` reads from this usage; None where neither `input_tokens` nor
     `output_tokens` is there, for the json path to read (or refuse: no usage field at all)."""
-    inp, out = usage.input_tokens, usage.output_tokens
-    if inp is UNSET:
-        if out is UNSET:
-            return None
-        inp = 0
-    elif out is UNSET:
-        out = 0
+    given_in, given_out = usage.input_tokens, usage.output_tokens
+    if type(given_in) is not int and type(given_out) is not int:
+        return None
+    inp = given_in if type(given_in) is int else 0
+    out = given_out if type(given_out) is int else 0
     written, split, tools = usage.cache_creation_input_tokens, usage.cache_creation, usage.server_tool_use
     if split is None:
         w5, w1 = written, 0

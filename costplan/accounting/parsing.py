@@ -76,8 +76,12 @@ def add_lines(
         if usage is None or stamp is None or not untagged:
             _json_line(ledger, raw, file, lineno, days)
             continue
-        inp, out = usage.input_tokens, usage.output_tokens  # `decoding.counts`, inlined: the commonest line
-        if inp is UNSET or out is UNSET:
+        given_in, given_out = usage.input_tokens, usage.output_tokens  # `decoding.counts`, inlined
+        inp: int
+        out: int
+        if type(given_in) is int and type(given_out) is int:
+            inp, out = given_in, given_out
+        else:
             read = counts(usage)
             if read is None:
                 _json_line(ledger, raw, file, lineno, days)
@@ -92,7 +96,7 @@ def add_lines(
         web_searches = 0 if tools is None else tools.web_search_requests
         cached, geo, speed = usage.cache_read_input_tokens, usage.inference_geo or None, usage.speed
         try:
-            day = parse_day(stamp, days)
+            day: dt.date = parse_day(stamp, days)  # type: ignore[assignment]  # a date: the stamp is not None
         except InputError:  # the json path reports it, as it always has
             _json_line(ledger, raw, file, lineno, days)
             continue

@@ -371,7 +371,7 @@ def fit_workload(report: UsageReport, profile: LogProfile, *, name: str, sources
     first, last = report.first_day, report.last_day
     span = (last - first).days + 1
     keys = sorted(profile.streams)
-    models = {}
+    models: dict[tuple[str, ...], set[str]] = {}
     for model_id, tags in keys:
         models.setdefault(tags, set()).add(model_id)
     names = _unique(
