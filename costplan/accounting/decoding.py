@@ -48,7 +48,9 @@ class Usage(msgspec.Struct, gc=False, forbid_unknown_fields=True):
     cache_creation: _Split | None = None
     server_tool_use: _Tools | None = None
     service_tier: Literal["standard", "priority", "batch"] | None = None
-    inference_geo: str | None = None
+    # The values logs carry, decoded to shared constants (no string built, its hash known); any other text
+    # goes to the json path, which reads every string as `read_counts` does.
+    inference_geo: Literal["global", "us", "not_available", ""] | None = None
     speed: Literal["standard", "fast"] | None = None
     output_tokens_details: Any = None
     fallback_credit: Any = None

@@ -91,7 +91,9 @@ def add_lines(
         if split is None:
             w5, w1 = written, 0
         else:
-            w5, w1 = split_writes(written, split.ephemeral_5m_input_tokens, split.ephemeral_1h_input_tokens)
+            w5, w1 = split.ephemeral_5m_input_tokens, split.ephemeral_1h_input_tokens
+            if w5 + w1 < written:  # only then has `split_writes` anything to do
+                w5, w1 = split_writes(written, w5, w1)
         tools = usage.server_tool_use
         web_searches = 0 if tools is None else tools.web_search_requests
         cached, geo, speed = usage.cache_read_input_tokens, usage.inference_geo or None, usage.speed
