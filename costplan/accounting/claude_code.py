@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -54,9 +55,12 @@ def is_claude_code(has_usage: bool, entry_type: Any, has_session: bool) -> bool:
 
 
 class Pending(NamedTuple):
-    """One message waiting for the end of the run (its copies may come later, in other files)."""
+    """One message waiting for the end of the run (its copies may come later, in other files). A heavy month of
+    Claude Code is a few hundred thousand messages, so this is kept small: a tuple of shared or small values,
+    the timestamp only when a `Watch` needs it."""
 
-    rank: tuple[int, int]  # (output tokens, all tokens): the fullest copy wins
+    output: int  # the fullest copy (most output tokens, then most tokens) is priced
+    tokens: int
     file: str
     line: int
     model: Any
@@ -76,21 +80,21 @@ class ClaudeCodeTally:
     __slots__ = ("pending", "unkeyed", "copies", "api_errors", "synthetic", "other_lines")
 
     def __init__(self) -> None:
-        self.pending: dict[tuple[str, str], Pending] = {}
+        self.pending: dict[str, Pending] = {}  # by message id and request id, joined by a newline
         self.unkeyed = 0  # messages without both ids, priced as they came
         self.copies = 0  # lines that repeated a message already seen (streamed blocks, sidechain replays)
         self.api_errors = 0
         self.synthetic = 0
         self.other_lines = 0  # user turns, summaries, snapshots: no usage
 
-    def keep(self, key: tuple[str, str], entry: Pending) -> None:
+    def keep(self, key: str, entry: Pending) -> None:
         """Keep the fuller of two copies of a message (the first on a tie); the other counts as a copy."""
         seen = self.pending.get(key)
         if seen is None:
             self.pending[key] = entry
             return
         self.copies += 1
-        if entry.rank > seen.rank:
+        if (entry.output, entry.tokens) > (seen.output, seen.tokens):
             self.pending[key] = entry
 
     def merge(self, other: ClaudeCodeTally, lines_before: int) -> None:
@@ -160,14 +164,26 @@ def take(
     """One assistant message with usage (already read and checked): kept until the end of the run when both
     ids are there, else priced now."""
     tally = tally_of(ledger)
-    tags = ledger.grouping.tags(source) if ledger.grouping.tag_paths else ()
+    tags = _shared(ledger.grouping.tags(source)) if ledger.grouping.tag_paths else ()
+    if type(model) is str:
+        model = sys.intern(model)
+    if ledger.tally.watch is None:
+        stamp = None  # only a Watch reads it (the hour of the day); the day is kept apart
+    inp, out, w5, w1, read = counts[:5]
+    entry = Pending(out, inp + out + w5 + w1 + read, file, line, model, day, stamp, counts, tags)
     if type(message_id) is str and type(request_id) is str:
-        inp, out, w5, w1, read = counts[:5]
-        rank = (out, inp + out + w5 + w1 + read)
-        tally.keep((message_id, request_id), Pending(rank, file, line, model, day, stamp, counts, tags))
+        tally.keep(f"{message_id}\n{request_id}", entry)
         return
     tally.unkeyed += 1
-    _add(ledger, Pending((0, 0), file, line, model, day, stamp, counts, tags))
+    _add(ledger, entry)
+
+
+_TAGS: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+
+def _shared(tags: tuple[str, ...]) -> tuple[str, ...]:
+    """One tuple per distinct set of tag values (a project and a session), not one per message."""
+    return _TAGS.setdefault(tags, tags) if len(_TAGS) < 100_000 else tags
 
 
 def without_usage(ledger: Ledger) -> None:
