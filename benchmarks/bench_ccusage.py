@@ -167,7 +167,7 @@ def main() -> None:
           f"{float(diff - total_extra):>12.1e}")  # fmt: skip
     print()
     print("difference: costplan - ccusage; 1h writes: what billing 1-hour cache writes at the 5-minute price leaves")
-    print("out (ccusage issue #899); rest: the difference that is left (ccusage sums floats: a few 1e-9 dollars)")
+    print("out (ccusage issue #899); rest: the difference that is left (ccusage adds floats: about 1e-15 dollars)")
     print()
     for name, values in times.items():
         print(

@@ -146,12 +146,18 @@ def main() -> None:
     fit = Run([*ours[:5], "--to-workload", str(plan), "--as-of", "2026-10-15"])
     print(f"--to-workload on the same log: {fit.wall:.2f} s, {fit.cpu:.2f} s of CPU, {fit.peak:.0f} MiB peak")
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from bench_ccusage import generate_tree
-
+    # The tree is written by a child process: a process that held it in memory would pass its size on to the
+    # next child it starts, in that child's peak memory.
     tree = tmp / "claude"
-    generate_tree(tree, args.messages)
-    lines = sum(len(f.read_bytes().splitlines()) for f in tree.rglob("*.jsonl"))
+    write = (
+        "from pathlib import Path; from bench_ccusage import generate_tree; "
+        f"generate_tree(Path({str(tree)!r}), {args.messages})"
+    )
+    subprocess.run([sys.executable, "-c", write], check=True, cwd=Path(__file__).resolve().parent)
+    lines = 0
+    for file in tree.rglob("*.jsonl"):
+        with file.open("rb") as handle:
+            lines += sum(1 for _ in handle)
     cc = Run([sys.executable, "-m", "costplan", "usage", str(tree / "projects"), "--format", "json"])
     seen = json.loads(cc.stdout)["claude_code"]
     print(
