@@ -159,7 +159,8 @@ def usage(
     html_path: str | None = None,
 ) -> None:
     """Exact cost of recorded usage: JSON Lines of Messages responses or usage records, Message
-    Batches result files (billed at the batch price), or Admin API usage-report exports.
+    Batches result files (billed at the batch price), Admin API usage-report exports, or Claude Code
+    session logs (each message once); files, or directories searched recursively.
 
     \b
     Examples:
