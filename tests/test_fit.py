@@ -104,3 +104,19 @@ def test_hours_and_quantiles():
     for value in range(1, 101):
         hist.add(value)
     assert hist.quantile(0.95) == pytest.approx(95, rel=0.006)  # bins 1 % wide
+
+
+def test_a_hit_rate_steady_traffic_cannot_give_is_said_not_hidden(tmp_path: Path):
+    """Five requests a day in one burst, four of them reading the prefix the first wrote: 80 % of hits, where
+    five steady requests a day keep a 5-minute cache warm 1.7 % of the time (1 - exp(-5 x 5 / 1440))."""
+    lines = []
+    for day in ("2026-11-01", "2026-11-02", "2026-11-03"):
+        lines += [_line(day, 9, 100, 10, read=0 if i == 0 else 5000) for i in range(5)]
+        lines[-5] = lines[-5].replace('"cache_creation_input_tokens": 0', '"cache_creation_input_tokens": 5000')
+    path = tmp_path / "bursts.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    _, fitted = fit_log([str(path)], name="bursts")
+    assert len(fitted.warnings) == 1 and "80%" in fitted.warnings[0] and "bursts" in fitted.warnings[0]
+    assert "# warning: the log's cache hit rate, 80%" in fitted.text
+    stream = fitted.workload.streams[0]
+    assert stream.cache is not None and stream.cache.prefixes == 1

@@ -280,4 +280,6 @@ def _fit(logs: tuple[str, ...], keys: tuple[str, ...], path: str, **options: Any
         f"{fitted.days} day(s)",
         err=True,
     )
+    for warning in fitted.warnings:
+        click.echo(f"costplan: warning: {warning}", err=True)
     return report

@@ -41,6 +41,7 @@ BIN = math.log(1.01)  # size histograms: bins 1 % wide
 GROWTH_MIN_DAYS = 14
 FLAT_CHI2_99 = 41.64  # 99th percentile of chi-square with 23 degrees of freedom: 24 hours consistent with flat
 MAX_PREFIXES = 1_000_000
+BURST_MARGIN = 0.05  # a log's hit rate this far above the model's best (one prefix) is traffic in bursts
 
 
 def hour_of(stamp: Any) -> int | None:
@@ -224,6 +225,7 @@ class Fitted:
     streams: int
     requests: int
     days: int
+    warnings: tuple[str, ...] = ()  # what the workload cannot reproduce of the log, also in its comments
 
 
 def _num(value: float, places: int = 4) -> str:
@@ -392,11 +394,12 @@ def fit_workload(report: UsageReport, profile: LogProfile, *, name: str, sources
         "days: 30",
         "streams:",
     ]
+    warnings: list[str] = []
     for (model_id, tags), stream_name in zip(keys, names):
-        lines += _stream_lines(profile.streams[(model_id, tags)], model_id, stream_name, first, span)
+        lines += _stream_lines(profile.streams[(model_id, tags)], model_id, stream_name, first, span, warnings)
     text = "\n".join(lines) + "\n"
     workload = parse_workload(text, "<fitted workload>")
-    return Fitted(text, workload, len(keys), total_requests, span)
+    return Fitted(text, workload, len(keys), total_requests, span, tuple(warnings))
 
 
 def _yaml_text(text: str) -> str:
@@ -404,7 +407,9 @@ def _yaml_text(text: str) -> str:
     return f'"{escaped}"'
 
 
-def _stream_lines(p: StreamProfile, model_id: str, name: str, first: dt.date, span: int) -> list[str]:
+def _stream_lines(
+    p: StreamProfile, model_id: str, name: str, first: dt.date, span: int, warnings: list[str]
+) -> list[str]:
     n = p.requests
     counts = [p.per_day.get(first + dt.timedelta(days=i), 0) for i in range(span)]
     out = [f"  - name: {_yaml_text(name)}", f"    model: {model_id}"]
@@ -452,11 +457,24 @@ def _stream_lines(p: StreamProfile, model_id: str, name: str, first: dt.date, sp
         hourly = tuple(float(h) for h in p.hours) if shape != "flat" else (1.0,) * 24
         k, model_rate = _prefixes(hit, hourly, 60 if ttl == "1h" else 5, volume)
         told = f"{_num(w1 / written * 100, 1)}% of cache-write tokens 1h" if written else "no cache writes at all"
-        out.append(
-            f"    cache: {{ttl: {ttl}, prefixes: {k}}}  # ttl: {told}; "
-            f"prefixes: the hit rate of the log, {_num(hit * 100, 1)}%, is the model's at {k} "
-            f"({_num(model_rate * 100, 1)}%)"
-        )
+        if hit > model_rate + BURST_MARGIN:
+            # Steady (Poisson) traffic at this volume cannot keep the cache this warm: the requests come in
+            # bursts (sessions, agents), which the workload has no field for. Say it; do not hide it in K.
+            warning = (
+                f"stream {name}: the log's cache hit rate, {_num(hit * 100, 1)}%, is above what steady traffic of "
+                f"{_num(volume, 2)} requests a day gives ({_num(model_rate * 100, 1)}% with one prefix): its "
+                "requests come in bursts (sessions, agents), so the estimate counts more cache writes and costs "
+                "more than the log"
+            )
+            warnings.append(warning)
+            out.append(f"    # warning: {warning.split(': ', 1)[1]}")
+            out.append(f"    cache: {{ttl: {ttl}, prefixes: 1}}  # ttl: {told}")
+        else:
+            out.append(
+                f"    cache: {{ttl: {ttl}, prefixes: {k}}}  # ttl: {told}; "
+                f"prefixes: the hit rate of the log, {_num(hit * 100, 1)}%, is the model's at {k} "
+                f"({_num(model_rate * 100, 1)}%)"
+            )
     value, note = _size(p.input, inp, "uncached input")
     out.append(f"    input_tokens: {value}  # {note}")
     value, note = _size(p.output, out_t, "output")
