@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from costplan.accounting.forecast import Forecast, forecast
     from costplan.accounting.ledger import price_log, price_records
     from costplan.accounting.plan_vs_actual import PlanComparison, compare_plan
+    from costplan.accounting.reconcile import Reconciliation, reconcile
     from costplan.accounting.report import GroupTotal, Problem, StrictStop, UsageReport
     from costplan.billing.catalog import PriceBook, load_pricebook
     from costplan.billing.costing import Cost, cost, resolve_model
@@ -22,7 +24,15 @@ if TYPE_CHECKING:
     from costplan.billing.usage import Usage
     from costplan.errors import InputError, UnknownModelError, UnpricedModelError
     from costplan.gate import CheckReport, CheckResult, Limits, make_limits, run_checks
+    from costplan.org.admin import AdminApiRejected, AdminApiUnavailable
+    from costplan.org.cost_report import CostReport, fetch_cost_report, read_cost_report
+    from costplan.org.headers import read_headers_file
+    from costplan.org.limits import OrgLimits, workload_limits
+    from costplan.org.limits_api import fetch_org_limits
     from costplan.planning.estimate_doc import Estimate
+    from costplan.planning.fit import Fitted, fit_log
+    from costplan.planning.optimize import Optimization, Suggestion, optimize
+    from costplan.planning.sample_log import SampleLog, sample_log
     from costplan.planning.simulate import estimate
     from costplan.planning.workload import Workload, load_workload
     from costplan.tokens import TokenCount, count_many, count_tokens
@@ -59,20 +69,50 @@ _EXPORTS = {
     "TokenCount": "costplan.tokens",
     "UnknownModelError": "costplan.errors",
     "UnpricedModelError": "costplan.errors",
+    "Forecast": "costplan.accounting.forecast",
+    "forecast": "costplan.accounting.forecast",
+    "Reconciliation": "costplan.accounting.reconcile",
+    "reconcile": "costplan.accounting.reconcile",
+    "AdminApiRejected": "costplan.org.admin",
+    "AdminApiUnavailable": "costplan.org.admin",
+    "CostReport": "costplan.org.cost_report",
+    "fetch_cost_report": "costplan.org.cost_report",
+    "read_cost_report": "costplan.org.cost_report",
+    "read_headers_file": "costplan.org.headers",
+    "OrgLimits": "costplan.org.limits",
+    "workload_limits": "costplan.org.limits",
+    "fetch_org_limits": "costplan.org.limits_api",
+    "Fitted": "costplan.planning.fit",
+    "fit_log": "costplan.planning.fit",
+    "Optimization": "costplan.planning.optimize",
+    "Suggestion": "costplan.planning.optimize",
+    "optimize": "costplan.planning.optimize",
+    "SampleLog": "costplan.planning.sample_log",
+    "sample_log": "costplan.planning.sample_log",
 }
 
 __all__ = [
+    "AdminApiRejected",
+    "AdminApiUnavailable",
     "CheckReport",
     "CheckResult",
     "Cost",
+    "CostReport",
     "Estimate",
+    "Fitted",
+    "Forecast",
     "GroupTotal",
     "InputError",
     "Limits",
+    "Optimization",
+    "OrgLimits",
     "PlanComparison",
     "PriceBook",
     "Problem",
+    "Reconciliation",
+    "SampleLog",
     "StrictStop",
+    "Suggestion",
     "TokenCount",
     "UnknownModelError",
     "UnpricedModelError",
@@ -85,13 +125,23 @@ __all__ = [
     "count_tokens",
     "estimate",
     "export_prices",
+    "fetch_cost_report",
+    "fetch_org_limits",
+    "fit_log",
+    "forecast",
     "load_pricebook",
     "load_workload",
     "make_limits",
+    "optimize",
     "price_log",
     "price_records",
+    "read_cost_report",
+    "read_headers_file",
+    "reconcile",
     "resolve_model",
     "run_checks",
+    "sample_log",
+    "workload_limits",
     "__version__",
 ]
 
