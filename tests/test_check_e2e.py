@@ -1,4 +1,6 @@
-"""`costplan check` end to end: the real CLI in a subprocess, on a throwaway git repository, offline.
+"""`costplan check` end to end: the real CLI on a throwaway git repository, offline. The story below runs in a
+subprocess as CI runs it; the rest go through the same entry point in-process (`conftest.run_main`), as a
+second Python start per case would double the suite's time and test nothing the story does not.
 
 The story of issue 5: main saves `costplan estimate --format json` as the baseline; a pull request doubles
 the system prompt file; `costplan check --baseline ... --max-increase 10%` fails with the dollar difference.
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import Ran, run_main
 
 from costplan.render import usd
 
@@ -72,15 +75,24 @@ class Repo:
         self.git("add", rel)
         self.git("commit", "-q", "-m", message)
 
-    def costplan(self, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "costplan", *args],
-            cwd=self.root,
-            env={**self.env, **(env or {})},
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+    def costplan(self, *args: str, env: dict[str, str] | None = None, subprocess_: bool = False) -> Ran:
+        if subprocess_:
+            done = subprocess.run(
+                [sys.executable, "-m", "costplan", *args],
+                cwd=self.root,
+                env={**self.env, **(env or {})},
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            return Ran(done.returncode, done.stdout, done.stderr)
+        dropped: dict[str, str | None] = {k: None for k in os.environ if k not in self.env}
+        here = os.getcwd()
+        os.chdir(self.root)
+        try:
+            return run_main(*args, env={**dropped, "COSTPLAN_CACHE_DIR": self.env["COSTPLAN_CACHE_DIR"], **(env or {})})
+        finally:
+            os.chdir(here)
 
     def estimate(self) -> dict[str, Any]:
         done = self.costplan("estimate", "workload.yaml", "--format", "json")
@@ -108,7 +120,7 @@ def baseline(repo: Repo, tmp_path: Path) -> tuple[Path, dict[str, Any]]:
     return path, data
 
 
-def one_line_error(done: subprocess.CompletedProcess[str]) -> str:
+def one_line_error(done: Ran) -> str:
     """Bad input: exit 2, nothing on stdout, one line on stderr, no traceback."""
     assert done.returncode == 2, (done.returncode, done.stdout, done.stderr)
     assert "Traceback" not in done.stderr + done.stdout
@@ -135,7 +147,7 @@ def test_doubling_the_system_prompt_fails_with_the_dollar_difference(repo: Repo,
     # ... and the same from the two estimates' own per-stream costs.
     assert Decimal(a["cost_per_day_usd"]) - Decimal(b["cost_per_day_usd"]) == expected
 
-    done = repo.costplan("check", "workload.yaml", "--baseline", str(path), "--max-increase", "10%")
+    done = repo.costplan("check", "workload.yaml", "--baseline", str(path), "--max-increase", "10%", subprocess_=True)
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stderr
     first = done.stdout.splitlines()[0]

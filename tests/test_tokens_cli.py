@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -269,13 +270,17 @@ def test_a_fifo_in_the_cache_does_not_hang_count(tmp_path: Path) -> None:
         (entry,) = (tmp_path / "cache").rglob("*.json")
         entry.unlink()
         os.mkfifo(entry)
-        out = run(
-            [str(tmp_path / "a.md"), "--format", "json"],  # run()'s timeout=60 turns a hang into a failure
-            tmp_path,
-            script=True,
-            ANTHROPIC_API_KEY=FAKE_KEY,
-            ANTHROPIC_BASE_URL=url,
+        # in this process (the SDK is imported already), in a thread that a hang cannot keep from the verdict
+        done: list[subprocess.CompletedProcess[str]] = []
+        args = [str(tmp_path / "a.md"), "--format", "json"]
+        worker = threading.Thread(
+            target=lambda: done.append(run(args, tmp_path, ANTHROPIC_API_KEY=FAKE_KEY, ANTHROPIC_BASE_URL=url)),
+            daemon=True,
         )
+        worker.start()
+        worker.join(timeout=30)
+        assert not worker.is_alive(), "count hung on a FIFO in its cache"
+        (out,) = done
     assert out.returncode == 0 and "corrupt" in out.stderr, out.stderr
     assert json.loads(out.stdout)["inputs"][0]["input_tokens"] == 13 and state.hits == 2
     assert entry.is_file() and json.loads(entry.read_text())["input_tokens"] == 13
