@@ -113,6 +113,9 @@ def load_yaml(
             problem += f" ({getattr(exc, 'context', None) or 'started'} at line {context.line + 1})"
         if isinstance(exc, yaml.reader.ReaderError):
             problem = f"character #x{exc.character:04x} is not allowed in YAML"
+        if "maximum nesting depth" in problem:  # libyaml >= 0.2.5 (PyYAML 6.0.4's wheels) stops deep flows itself
+            fix = "flatten the file"
+            raise InputError(f"{_where(exc, text, file)}: nested more than {MAX_DEPTH} levels deep", fix=fix) from None
         raise InputError(f"{_where(exc, text, file)}: not valid YAML: {problem}", fix="fix the syntax there") from None
     except RecursionError:
         raise InputError(f"{file}: nested too deeply to read", fix="flatten the file") from None

@@ -129,6 +129,22 @@ MAX_REQUESTS_PER_DAY = 10_000_000_000
 MAX_USD = Decimal(10) ** 12
 MAX_LIMIT = 10**12
 
+# A budget in dollars: a number, or a string that is one (exact, as Decimal). Its schema is written here, not
+# left to pydantic, whose schema for Decimal strings changes between minor releases (2.14 dropped the pattern)
+# and would make the published schema differ by the installed version.
+Usd = Annotated[
+    Decimal,
+    Field(ge=0, le=MAX_USD),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 0, "maximum": float(MAX_USD)},
+                {"type": "string", "pattern": r"^(?!^[-+.]*$)[+-]?0*\d*\.?\d*$"},
+            ]
+        }
+    ),
+]
+
 
 def _one_line(text: str) -> str:
     if any(ord(c) < 32 or ord(c) == 127 for c in text):
@@ -306,14 +322,14 @@ Limits = Annotated[
 
 
 class StreamBudget(_Strict):
-    max_daily_usd: Decimal | None = Field(default=None, ge=0, le=MAX_USD)
+    max_daily_usd: Usd | None = None
 
 
 class Budgets(_Strict):
     """Limits `costplan check` enforces; the estimate itself only carries them."""
 
-    max_daily_usd: Decimal | None = Field(default=None, ge=0, le=MAX_USD)
-    max_monthly_usd: Decimal | None = Field(default=None, ge=0, le=MAX_USD)
+    max_daily_usd: Usd | None = None
+    max_monthly_usd: Usd | None = None
     min_headroom: float | None = Field(default=None, ge=0, le=1, description="Fraction, on every rate limit.")
     max_increase: Annotated[
         str | None,
