@@ -22,7 +22,6 @@ credential headers sent, so a server that echoes what it received leaks nothing.
 from __future__ import annotations
 
 import json
-import math
 import os
 import random
 import time
@@ -37,7 +36,7 @@ from urllib.parse import urlencode, urlsplit
 
 from costplan import __version__
 from costplan.errors import CostplanError, InputError
-from costplan.tokens.api import ApiSettings, _AttemptTimedOut, _within, credentials_of, redact
+from costplan.tokens.api import ApiSettings, AttemptTimedOut, credentials_of, redact, retry_after, within
 
 ADMIN_KEY_ENV = "ANTHROPIC_ADMIN_KEY"
 DEFAULT_BASE_URL = "https://api.anthropic.com"
@@ -178,11 +177,11 @@ def http_get(conn: AdminConnection, path: str, params: Sequence[tuple[str, str]]
             body = b""
         return Reply(exc.code, _lower(exc.headers), body)
     except TimeoutError:  # socket.timeout is TimeoutError since Python 3.10
-        raise _AttemptTimedOut() from None
+        raise AttemptTimedOut() from None
     except urllib.error.URLError as exc:
         reason = exc.reason
         if isinstance(reason, TimeoutError):
-            raise _AttemptTimedOut() from None
+            raise AttemptTimedOut() from None
         raise Unreachable(type(reason).__name__ if isinstance(reason, BaseException) else "connection error") from None
     except (OSError, ValueError) as exc:  # a connection reset mid-body, a malformed status line
         raise Unreachable(type(exc).__name__) from None
@@ -219,7 +218,7 @@ def sdk_reply(call: Callable[[], Any]) -> Reply:
         response = exc.response
         return Reply(exc.status_code, _lower(response.headers), bytes(response.content or b""))
     except anthropic.APITimeoutError:
-        raise _AttemptTimedOut() from None
+        raise AttemptTimedOut() from None
     except anthropic.APIConnectionError as exc:
         cause = exc.__cause__ or exc.__context__
         raise Unreachable(type(cause).__name__ if cause else "connection error") from None
@@ -249,8 +248,8 @@ def request_json(conn: AdminConnection, what: str, attempt: Callable[[float], Re
         started = time.monotonic()
         wait: float | None = None
         try:
-            reply: Reply = _within(limit, partial(attempt, limit))
-        except _AttemptTimedOut:
+            reply: Reply = within(limit, partial(attempt, limit))
+        except AttemptTimedOut:
             reason = f"timed out after {time.monotonic() - started:.1f} s"
         except Unreachable as exc:
             reason = f"cannot reach {urlsplit(conn.base_url).hostname} ({exc.detail})"
@@ -260,7 +259,7 @@ def request_json(conn: AdminConnection, what: str, attempt: Callable[[float], Re
             reason = _describe(conn, reply)
             if reply.status not in _RETRYABLE:
                 raise AdminApiRejected(f"the Admin API refused {what} ({reason})", fix=_fix(reply.status, fix_404))
-            wait = _retry_after(reply.headers)
+            wait = retry_after(reply.headers)
         if wait is None:
             wait = settings.delay(tries, random.random())
         tries += 1
@@ -306,20 +305,6 @@ def _fix(status: int, fix_404: str) -> str:
     if status == 404:
         return fix_404 or "check ANTHROPIC_BASE_URL"
     return "check the request's dates and options (organisations with HIPAA-ready settings get 400 from reports)"
-
-
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    """The server's requested wait in seconds (`retry-after-ms`, then `retry-after`), None when it named none."""
-    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
-        raw = headers.get(name)
-        if raw is None:
-            continue
-        try:
-            value = float(raw) * scale
-        except ValueError:
-            return None
-        return max(0.0, value) if math.isfinite(value) else None
-    return None
 
 
 def paged(fetch_page: Callable[[str | None], Mapping[str, Any]], what: str) -> list[Mapping[str, Any]]:

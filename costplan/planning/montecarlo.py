@@ -23,7 +23,8 @@ MC_EXACT_LIMIT = 200
 MC_PILOT = 4000
 
 
-def _poisson(rng: random.Random, lam: float) -> int:
+def poisson(rng: random.Random, lam: float) -> int:
+    """A Poisson draw: exact by multiplication below 30, else the normal approximation rounded."""
     if lam <= 0:
         return 0
     if lam < 30:
@@ -93,7 +94,7 @@ def sample_day_costs(
     pilot: tuple[float, float] | None = None
     results = []
     for _ in range(samples):
-        n = _poisson(rng, lam)
+        n = poisson(rng, lam)
         if n <= MC_EXACT_LIMIT:
             results.append(sum(one(rng) for _ in range(n)))
             continue

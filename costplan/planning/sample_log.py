@@ -19,7 +19,6 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import json
-import math
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from costplan.billing.catalog import PriceBook, to_date
+from costplan.planning.montecarlo import poisson
 from costplan.planning.streams import plan_streams
 from costplan.planning.traffic import MINUTES, StreamPlan
 from costplan.planning.warning_log import WarningLog
@@ -40,19 +40,6 @@ class SampleLog:
     requests: int
     first_day: dt.date
     last_day: dt.date
-
-
-def _poisson(rng: random.Random, lam: float) -> int:
-    """A Poisson draw: exact by multiplication below 30, else the normal approximation rounded."""
-    if lam <= 0:
-        return 0
-    if lam < 30:
-        limit, k, prod = math.exp(-lam), 0, rng.random()
-        while prod > limit:
-            k += 1
-            prod *= rng.random()
-        return k
-    return max(0, round(rng.gauss(lam, math.sqrt(lam))))
 
 
 class _Drawer:
@@ -104,7 +91,7 @@ class _Drawer:
             "service_tier": "batch" if spec.batch > 0 and rng.random() < spec.batch else "standard",
         }
         if spec.web_searches > 0:
-            usage["server_tool_use"] = {"web_search_requests": _poisson(rng, spec.web_searches)}
+            usage["server_tool_use"] = {"web_search_requests": poisson(rng, spec.web_searches)}
         if spec.inference_geo:
             usage["inference_geo"] = spec.inference_geo
         if spec.speed == "fast":
@@ -149,7 +136,7 @@ def write_sample(
         for drawer in drawers:
             plan = drawer.plan
             volume = plan.volumes[d] if d < len(plan.volumes) else plan.volumes[-1]
-            for _ in range(_poisson(rng, volume)):
+            for _ in range(poisson(rng, volume)):
                 second, usage = drawer.draw(rng, volume)
                 stamp = (midnight + dt.timedelta(seconds=second)).isoformat() + "Z"
                 record = {"timestamp": stamp, "model": plan.record.id, "stream": plan.spec.name, "usage": usage}

@@ -252,12 +252,12 @@ def redact(text: str, secrets: Iterable[str]) -> str:
     return _KEY_SHAPE.sub(REDACTED, text)
 
 
-class _AttemptTimedOut(Exception):
+class AttemptTimedOut(Exception):
     """The wall-clock limit of one attempt passed before the SDK call returned."""
 
 
-def _within(limit: float, call: Callable[[], Any]) -> Any:
-    """`call()`'s result or exception, or _AttemptTimedOut once `limit` seconds have passed.
+def within(limit: float, call: Callable[[], Any]) -> Any:
+    """`call()`'s result or exception, or AttemptTimedOut once `limit` seconds have passed.
 
     The call runs in a daemon thread so that a slow body (which the SDK's per-read timeout cannot stop) never
     holds the caller; an abandoned call finishes on its own and its result is dropped.
@@ -275,7 +275,7 @@ def _within(limit: float, call: Callable[[], Any]) -> Any:
 
     threading.Thread(target=run, name="costplan-count-tokens", daemon=True).start()
     if not done.wait(limit):
-        raise _AttemptTimedOut
+        raise AttemptTimedOut
     ok, value = outcome[0]
     if ok:
         return value
@@ -320,7 +320,7 @@ def count_api(
         started = time.monotonic()
         wait: float | None = None
         try:
-            result = _within(limit, lambda limit=limit: method(**kwargs, timeout=limit))
+            result = within(limit, lambda limit=limit: method(**kwargs, timeout=limit))
             return _input_tokens(result)
         except anthropic.APIStatusError as exc:
             status = exc.status_code
@@ -330,7 +330,7 @@ def count_api(
                     f"the count_tokens API refused the request ({reason})", fix=_fix(status)
                 ) from None
             wait = _retry_after(exc)
-        except (anthropic.APITimeoutError, _AttemptTimedOut):
+        except (anthropic.APITimeoutError, AttemptTimedOut):
             reason = f"the count_tokens API timed out after {_seconds(time.monotonic() - started)}"
         except anthropic.APIConnectionError as exc:
             cause = exc.__cause__ or exc.__context__
@@ -391,11 +391,14 @@ def _fix(status: int) -> str:
 
 
 def _retry_after(exc: Any) -> float | None:
-    """The server's requested wait in seconds (retry-after-ms or retry-after), or None if it named none."""
-    response = getattr(exc, "response", None)
-    headers = getattr(response, "headers", None)
-    if headers is None:
-        return None
+    """The wait an SDK error's response asked for (`retry_after`), or None."""
+    headers = getattr(getattr(exc, "response", None), "headers", None)
+    return None if headers is None else retry_after(headers)
+
+
+def retry_after(headers: Mapping[str, str]) -> float | None:
+    """The server's requested wait in seconds (`retry-after-ms`, then `retry-after`), None when it named none
+    or named something that is not a finite number. The one reading of these headers, for the Admin API too."""
     for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
         raw = headers.get(name)
         if raw is None:
