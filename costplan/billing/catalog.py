@@ -207,6 +207,16 @@ def load_pricebook(paths: Iterable[Path | str] = (), *, use_env: bool = True) ->
     return _load(tuple(str(p) for p in extra))
 
 
+def pricebook_of(pricing: PriceBook | str | Path | Iterable[str | Path] | None) -> PriceBook:
+    """What a library entry point's `pricing=` names: a book as it is, None the default book, else overlay
+    file paths (one or several) on the shipped tables."""
+    if isinstance(pricing, PriceBook):
+        return pricing
+    if pricing is None:
+        return default_pricebook()
+    return load_pricebook([pricing] if isinstance(pricing, (str, Path)) else list(pricing))
+
+
 @functools.lru_cache(maxsize=1)
 def _shipped() -> PricingFile:
     return read_pricing_file(shipped_pricing_dir() / "anthropic.yaml")

@@ -20,7 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from costplan.billing.catalog import PriceBook, default_pricebook, load_pricebook, to_date
+from costplan.billing.catalog import PriceBook, pricebook_of, to_date
 from costplan.errors import InputError
 from costplan.gate.checks import CheckResult
 from costplan.gate.wording import Wording
@@ -294,14 +294,6 @@ def _rank(items: Sequence[Suggestion]) -> tuple[Suggestion, ...]:
 # --- the entry point ----------------------------------------------------------------------------------------
 
 
-def _pricebook(pricing: PriceBook | str | Path | Sequence[str | Path] | None) -> PriceBook:
-    if isinstance(pricing, PriceBook):
-        return pricing
-    if pricing is None:
-        return default_pricebook()
-    return load_pricebook([pricing] if isinstance(pricing, (str, Path)) else list(pricing))
-
-
 def optimize(
     workload: Workload | Mapping[str, Any] | str | Path,
     *,
@@ -332,7 +324,7 @@ def optimize(
     if not max_seconds > 0:
         raise InputError(f"max_seconds must be above 0, got {max_seconds}", fix="give a time bound such as 10")
     loaded = as_workload(workload)
-    book = _pricebook(pricing)
+    book = pricebook_of(pricing)
     tables = ratelimits or load_ratelimits()
     start = to_date(as_of) if as_of is not None else (loaded.as_of or to_date(None))
     horizon = days if days is not None else loaded.days

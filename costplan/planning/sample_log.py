@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from costplan.billing.catalog import PriceBook, to_date
+from costplan.billing.catalog import PriceBook, pricebook_of, to_date
 from costplan.planning.montecarlo import poisson
 from costplan.planning.streams import plan_streams
 from costplan.planning.traffic import MINUTES, StreamPlan
@@ -112,10 +112,8 @@ def sample_log(
     """Write a synthetic usage log of `workload` to `out`: `days` days (default the workload's horizon) from
     its `as_of` (or `as_of`), reproducible with `seed`. Prompt files are counted as the estimate counts them
     (`method`)."""
-    from costplan.planning.simulate import _pricebook
-
     loaded = as_workload(workload)
-    book = _pricebook(pricing)
+    book = pricebook_of(pricing)
     start = to_date(as_of) if as_of is not None else (loaded.as_of or to_date(None))
     horizon = days if days is not None else loaded.days
     plans = plan_streams(loaded, book, start, horizon, method=method, strict=False, log=WarningLog())  # type: ignore[arg-type]

@@ -34,7 +34,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from costplan.billing.catalog import PriceBook, default_pricebook, load_pricebook, to_date
+from costplan.billing.catalog import PriceBook, pricebook_of, to_date
 from costplan.errors import InputError
 from costplan.planning.assemble import Heading, estimate_document
 from costplan.planning.costs import price_changes, price_days, total_costs
@@ -52,14 +52,6 @@ if TYPE_CHECKING:  # the counter is imported only when a prompt file or tool lis
     from costplan.tokens.counting import Method
 
 METHODS = ("auto", "api", "heuristic")  # `tokens.counting.Method`, checked here before anything is counted
-
-
-def _pricebook(pricing: PriceBook | str | Path | Sequence[str | Path] | None) -> PriceBook:
-    if isinstance(pricing, PriceBook):
-        return pricing
-    if pricing is None:
-        return default_pricebook()
-    return load_pricebook([pricing] if isinstance(pricing, (str, Path)) else list(pricing))
 
 
 def _allowances(workload: Workload, tables: RateTables, limits_day: dt.date) -> Allowances:
@@ -101,7 +93,7 @@ def estimate(
     The result keeps every number unrounded; `Estimate.to_dict()` is the JSON document.
     """
     loaded = as_workload(workload)
-    book = _pricebook(pricing)
+    book = pricebook_of(pricing)
     tables = ratelimits or load_ratelimits()
     if isinstance(loaded.limits, LimitsFrom):  # `limits: {from: api}`: the one network call a workload asks for
         from costplan.org.workload import with_org_limits
