@@ -19,6 +19,17 @@ ALERT = "#D55E00"
 HOURS = [f"{h:02d}" for h in range(24)]
 
 
+# a cost or token class as a chart's legend names it
+CLASS_NAMES = {
+    "input": "input",
+    "output": "output",
+    "cache_write_5m": "cache write 5m",
+    "cache_write_1h": "cache write 1h",
+    "cache_read": "cache read",
+    "web_search": "web search",
+}
+
+
 def base(title: str, x_name: str, y_name: str, *, tooltip: str = "axisNum", legend_items: int = 1) -> dict[str, Any]:
     """What every chart shares: its title, a plain grid, axis names with units, an axis tooltip, and a legend
     below that wraps (the grid leaves it a line per four items). The reading of the chart is its caption."""

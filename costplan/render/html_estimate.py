@@ -20,14 +20,6 @@ from costplan.render.html_page import Chart, Section, esc
 from costplan.render.values import usd
 
 CLASSES = ("input", "output", "cache_write_5m", "cache_write_1h", "cache_read", "web_search")
-CLASS_NAMES = {
-    "input": "input",
-    "output": "output",
-    "cache_write_5m": "cache write 5m",
-    "cache_write_1h": "cache write 1h",
-    "cache_read": "cache read",
-    "web_search": "web search",
-}
 UNITS = {"rpm": "requests per minute", "itpm": "input tokens per minute", "otpm": "output tokens per minute"}
 
 
@@ -101,11 +93,11 @@ def hit_chart(title: str, lines: Mapping[str, Sequence[float]]) -> Chart:
 def class_chart(sides: Sequence[Mapping[str, Any]]) -> Chart:
     names = [s["name"] for s in sides]
     present = [c for c in CLASSES if any(Decimal(s["cost_by_class_usd"][c]) for s in sides)] or ["input"]
-    classes = {CLASS_NAMES[c]: [float(Decimal(s["cost_by_class_usd"][c])) for s in sides] for c in present}
-    exact = {CLASS_NAMES[c]: [usd(Decimal(s["cost_by_class_usd"][c])) for s in sides] for c in present}
+    classes = {charts.CLASS_NAMES[c]: [float(Decimal(s["cost_by_class_usd"][c])) for s in sides] for c in present}
+    exact = {charts.CLASS_NAMES[c]: [usd(Decimal(s["cost_by_class_usd"][c])) for s in sides] for c in present}
     total = sides[-1]["cost_by_class_usd"]
     top = max(present, key=lambda c: Decimal(total[c]))
-    summary = f"the first day; {CLASS_NAMES[top]} is the largest share of the total: {usd(Decimal(total[top]))}"
+    summary = f"the first day; {charts.CLASS_NAMES[top]} is the largest share of the total: {usd(Decimal(total[top]))}"
     return charts.by_class("Cost by token class", summary, names, classes, exact, "USD per day")
 
 

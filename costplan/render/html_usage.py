@@ -23,13 +23,6 @@ from costplan.render.html_page import Chart, Section, esc
 from costplan.render.values import usd
 
 MAX_SERIES = 8  # more stacked series than this read as noise: the rest become "other"
-CLASS_NAMES = {
-    "input": "input",
-    "output": "output",
-    "cache_write_5m": "cache write 5m",
-    "cache_write_1h": "cache write 1h",
-    "cache_read": "cache read",
-}
 
 
 def _series_name(report: UsageReport, key: Sequence[str], day_index: int | None) -> str:
@@ -106,7 +99,7 @@ def daily_charts(report: UsageReport, plan: Mapping[str, Any] | None, by_label: 
         summary += "; the dashed line is the plan's cost on each day"
     cost = charts.money_over_days("Cost per day", summary, days, stacks, exact=exact, lines=lines, bars=True)
 
-    by_class = {CLASS_NAMES[c]: [float(daily.tokens_on(d)[c]) for d in days] for c in TOKEN_CLASSES}
+    by_class = {charts.CLASS_NAMES[c]: [float(daily.tokens_on(d)[c]) for d in days] for c in TOKEN_CLASSES}
     present = {k: v for k, v in by_class.items() if any(v)} or {"input": [0.0] * len(days)}
     token_exact = {k: [f"{int(x):,}" for x in v] for k, v in present.items()}
     tokens = charts.money_over_days(
@@ -143,7 +136,7 @@ def group_charts(report: UsageReport) -> list[Chart]:
     groups: list[GroupTotal] = report.groups[:40]
     names = [" / ".join(g.key) or "all" for g in groups]
     cost_classes = {
-        CLASS_NAMES[c]: [float(g.cost_by_class[c]) for g in groups]
+        charts.CLASS_NAMES[c]: [float(g.cost_by_class[c]) for g in groups]
         for c in TOKEN_CLASSES
         if any(g.cost_by_class[c] for g in groups)
     }
@@ -161,7 +154,9 @@ def group_charts(report: UsageReport) -> list[Chart]:
         "USD",
     )
     token_classes = {
-        CLASS_NAMES[c]: [float(g.tokens[c]) for g in groups] for c in TOKEN_CLASSES if any(g.tokens[c] for g in groups)
+        charts.CLASS_NAMES[c]: [float(g.tokens[c]) for g in groups]
+        for c in TOKEN_CLASSES
+        if any(g.tokens[c] for g in groups)
     }
     token_exact = {k: [f"{int(v):,}" for v in values] for k, values in token_classes.items()}
     tokens = charts.by_class(
@@ -179,7 +174,7 @@ def plan_class_chart(comparison: PlanComparison) -> Chart:
     """Planned against actual tokens by class over the log's span, side by side."""
     plan = {c: sum((row.plan.tokens[c] for row in comparison.rows), Decimal(0)) for c in TOKEN_CLASSES}
     actual = {c: sum((row.actual.tokens[c] for row in comparison.rows), Decimal(0)) for c in TOKEN_CLASSES}
-    names = [CLASS_NAMES[c] for c in TOKEN_CLASSES]
+    names = [charts.CLASS_NAMES[c] for c in TOKEN_CLASSES]
     option = charts.base("Tokens by class: plan against actual", "token class", "tokens", legend_items=2)
     option["xAxis"].update({"type": "category", "data": names})
     option["yAxis"]["axisLabel"] = {"formatter": "fmt:short"}
@@ -196,7 +191,7 @@ def plan_class_chart(comparison: PlanComparison) -> Chart:
 
     table = Table(
         ["class", "plan", "actual"],
-        [[CLASS_NAMES[c], f"{plan[c]:,.0f}", f"{actual[c]:,}"] for c in TOKEN_CLASSES],
+        [[charts.CLASS_NAMES[c], f"{plan[c]:,.0f}", f"{actual[c]:,}"] for c in TOKEN_CLASSES],
     )
     return Chart("Tokens by class: plan against actual", summary, option, table)
 
