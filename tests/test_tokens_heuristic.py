@@ -331,8 +331,9 @@ def test_every_priced_model_is_on_the_tokenizer_the_price_table_names() -> None:
             assert (found.tokenizer, found.family != "unknown") == (model["tokenizer"], True), name
 
 
-def test_the_recorded_leave_one_project_out_figures_meet_the_issue_targets() -> None:
-    """The figures --write stored with the weights (a refit without each project, nested for the interval)."""
+def test_the_recorded_leave_one_project_out_figures_meet_the_overall_targets() -> None:
+    """The figures --write stored with the weights (a refit without each project, nested for the interval).
+    Overall only: the per-project interval target is not met for 5 of 9 projects (README, Calibration)."""
     recorded = load_facts().file.calibration
     assert recorded["lopo_intervals"] == "nested"
     assert recorded["median"] <= 0.03 and recorded["p90"] <= 0.10 and recorded["worst_median"] <= 0.06
