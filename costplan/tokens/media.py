@@ -75,9 +75,7 @@ def fetch(url: str, kind: str, settings: MediaSettings | None = None) -> Fetched
     worker = threading.Thread(target=lambda: result.append(_fetch(url, kind, settings, deadline)), daemon=True)
     worker.start()
     worker.join(settings.timeout)
-    if not result:
-        return Fetched(None, f"{host_of(url)}: no answer within {settings.timeout:g} s")
-    return result[0]
+    return result[0] if result else _late(url, settings)
 
 
 def _fetch(url: str, kind: str, settings: MediaSettings, deadline: float) -> Fetched:
@@ -102,12 +100,21 @@ def _fetch(url: str, kind: str, settings: MediaSettings, deadline: float) -> Fet
                 return Fetched(found)
             if len(data) >= limit:
                 return Fetched(None, f"{host_of(url)}: not sized within the first {limit} bytes")
+            if time.monotonic() >= deadline:
+                return _late(url, settings)
             return Fetched(None, f"{host_of(url)}: not a readable {'image' if kind == 'image' else 'PDF'}")
     except urllib.error.HTTPError as exc:
         return Fetched(None, f"{host_of(url)}: HTTP {exc.code}")
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", None) or exc.__class__.__name__
+        if isinstance(exc, TimeoutError) or isinstance(reason, TimeoutError):
+            return _late(url, settings)  # the socket's timeout can fire just before fetch() stops waiting
         return Fetched(None, f"{host_of(url)}: {reason}")
+
+
+def _late(url: str, settings: MediaSettings) -> Fetched:
+    """One message for a fetch past its deadline, whichever of the socket or the wait noticed first."""
+    return Fetched(None, f"{host_of(url)}: no answer within {settings.timeout:g} s")
 
 
 def _size(data: bytes, kind: str, *, complete: bool) -> ImageSize | PdfInfo | None:
