@@ -8,12 +8,12 @@ within a segment, so pricing the sum equals summing the requests.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import NamedTuple
 
 from costplan.billing.catalog import PriceBook
-from costplan.billing.schedule import RateSchedule, amounts
+from costplan.billing.schedule import Priced, RateSchedule, amounts
 from costplan.errors import FastModeRejected, InputError
 from costplan.planning.traffic import CLASSES, MONTH_DAYS, Linear, StreamPlan, expected_by_segment
 from costplan.planning.warning_log import WarningLog
@@ -77,18 +77,18 @@ class StreamCosts(NamedTuple):
         return self.per_day.index(max(self.per_day))
 
 
-def day_cost(
+def _priced(
     plan: StreamPlan,
     day_index: int,
     day: dt.date,
     book: PriceBook,
     segments: dict[tuple[int, ...], list[Linear]],
     log: WarningLog,
-) -> DayCost:
-    """Cost of one day of the horizon: expected tokens per segment and batch flag, each sum priced once.
+) -> Iterator[tuple[tuple[int, ...], int, Priced]]:
+    """One day's expected tokens per prompt-length segment and batch flag, each sum priced once: (counts, web
+    searches, priced) for every part that has any.
 
-    `segments` keeps the expected tokens per prompt-length segment by thresholds, which change only when a
-    price period does.
+    `segments` keeps the expected tokens per segment by thresholds, which change only when a price period does.
     """
     spec = plan.spec
     thresholds = schedule_on(plan, book, day, day_index=day_index, log=log).thresholds
@@ -98,12 +98,6 @@ def day_cost(
             plan.turns, spec.user, spec.output, spec.web_searches, thresholds, spec.write_class
         )
     volume, p = plan.volumes[day_index], plan.hit_rates[day_index]
-    total = Decimal(0)
-    tokens = {c: 0 for c in CLASSES}
-    pico = [0] * len(CLASSES)  # per class, the parts priced in whole pico-dollars (exact, and cheap to add)
-    exact = [Decimal(0)] * len(CLASSES)  # and those priced in Decimals (rates that are not whole pico-dollars)
-    fees = Decimal(0)
-    searches = 0
     for batch, share in ((False, 1 - spec.batch), (True, spec.batch)):
         if share <= 0:
             continue
@@ -116,27 +110,53 @@ def day_cost(
             if not any(counts) and not n_search:
                 continue
             # the requests of one segment share a tier: cost is linear in tokens, so price their sums once
-            priced = schedule.price(counts, segment, n_search)
-            total += priced.total
-            parts = priced.parts
-            if type(parts[0]) is int:
-                pico = [a + b for a, b in zip(pico, parts)]
-            else:
-                exact = [a + b for a, b in zip(exact, parts)]
-            if priced.fees:
-                fees += sum(priced.fees.values(), Decimal(0))
-            for c, n in zip(CLASSES, counts):
-                tokens[c] += n
-            searches += n_search
+            yield counts, n_search, schedule.price(counts, segment, n_search)
+
+
+def day_cost(
+    plan: StreamPlan,
+    day_index: int,
+    day: dt.date,
+    book: PriceBook,
+    segments: dict[tuple[int, ...], list[Linear]],
+    log: WarningLog,
+) -> DayCost:
+    """Cost of one day of the horizon with its tokens, searches, cost by class and fees (the first day's)."""
+    total = Decimal(0)
+    tokens = {c: 0 for c in CLASSES}
+    pico = [0] * len(CLASSES)  # per class, the parts priced in whole pico-dollars (exact, and cheap to add)
+    exact = [Decimal(0)] * len(CLASSES)  # and those priced in Decimals (rates that are not whole pico-dollars)
+    fees = Decimal(0)
+    searches = 0
+    for counts, n_search, priced in _priced(plan, day_index, day, book, segments, log):
+        total += priced.total
+        parts = priced.parts
+        if type(parts[0]) is int:
+            pico = [a + b for a, b in zip(pico, parts)]
+        else:
+            exact = [a + b for a, b in zip(exact, parts)]
+        if priced.fees:
+            fees += sum(priced.fees.values(), Decimal(0))
+        for c, n in zip(CLASSES, counts):
+            tokens[c] += n
+        searches += n_search
     by_class = tuple(a + b for a, b in zip(amounts(tuple(pico)), exact))
     return DayCost(total, tokens, searches, by_class, fees)
 
 
 def price_days(plan: StreamPlan, book: PriceBook, as_of: dt.date, log: WarningLog) -> StreamCosts:
-    """The stream's cost on each day of its horizon, from `as_of`, with the prices in force that day."""
+    """The stream's cost on each day of its horizon, from `as_of`, with the prices in force that day; only the
+    first day's is taken apart by class (the others need their total alone)."""
     segments: dict[tuple[int, ...], list[Linear]] = {}
-    days = [day_cost(plan, d, as_of + dt.timedelta(days=d), book, segments, log) for d in range(len(plan.volumes))]
-    return StreamCosts(tuple(d.cost for d in days), days[0])
+    first = day_cost(plan, 0, as_of, book, segments, log)
+    rest = (
+        sum(
+            (priced.total for _, _, priced in _priced(plan, d, as_of + dt.timedelta(days=d), book, segments, log)),
+            Decimal(0),
+        )
+        for d in range(1, len(plan.volumes))
+    )
+    return StreamCosts((first.cost, *rest), first)
 
 
 def price_changes(plan: StreamPlan, book: PriceBook, as_of: dt.date) -> tuple[dt.date, ...]:
