@@ -15,17 +15,15 @@ Needs valgrind (Debian: `apt-get install valgrind`). Takes about a minute.
 from __future__ import annotations
 
 import argparse
-import re
-import subprocess
-import sys
-import tempfile
 from pathlib import Path
+
+import callgrind
 
 HERE = Path(__file__).resolve().parent
 
 CHILD = """
 import sys
-sys.path.insert(0, {here!r})
+sys.path[:0] = [{here!r}, {root!r}]  # this checkout's costplan, whatever is installed
 import bench_cost
 data = bench_cost.records()[:{n}]
 side, run = {side!r}, {run!r}
@@ -55,20 +53,10 @@ if run:
 
 
 def instructions(side: str, run: bool, n: int) -> int:
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "callgrind.out"
-        script = CHILD.format(here=str(HERE), n=n, side=side, run=run)
-        done = subprocess.run(
-            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable, "-c", script],
-            capture_output=True,
-            text=True,
-        )
-        if done.returncode != 0:
-            raise SystemExit(f"{side} failed under callgrind:\n{done.stderr[-2000:]}")
-        found = re.search(r"^summary:\s+(\d+)", out.read_text(), re.M)
-        if found is None:
-            raise SystemExit("no instruction total in the callgrind output")
-        return int(found.group(1))
+    count = callgrind.instructions(CHILD.format(here=str(HERE), root=str(HERE.parent), n=n, side=side, run=run))
+    if count is None:
+        raise SystemExit(f"{side} failed under callgrind")
+    return count
 
 
 def main() -> None:
