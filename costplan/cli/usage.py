@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from costplan.accounting.ledger import price_log
-from costplan.accounting.plan_vs_actual import compare_plan
 from costplan.accounting.report import StrictStop, UsageReport
 from costplan.cli.common import as_of_option, book, format_option, pricing_option
 from costplan.cli.html import check_target, html_option, write_report
@@ -237,6 +236,8 @@ def usage(
         import costplan
 
         estimate = costplan.estimate(plan_path, as_of=report.first_day, pricing=pricing_files or None)
+        from costplan.accounting.plan_vs_actual import compare_plan  # only with --plan: it loads the estimate
+
         plan = compare_plan(report, estimate, prices, workload=plan_path)
     if fmt == "json":
         data = report.to_dict()
