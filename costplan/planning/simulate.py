@@ -54,7 +54,7 @@ if TYPE_CHECKING:  # the counter is imported only when a prompt file or tool lis
 METHODS = ("auto", "api", "heuristic")  # `tokens.counting.Method`, checked here before anything is counted
 
 
-def _allowances(workload: Workload, tables: RateTables, limits_day: dt.date) -> Allowances:
+def allowances_of(workload: Workload, tables: RateTables, limits_day: dt.date) -> Allowances:
     """The workload's own limits, read at the boundary, beside the tables of the day."""
     own = {
         key: OwnLimits(
@@ -118,7 +118,7 @@ def estimate(
     costs = [price_days(plan, book, start, log) for plan in plans]
     totals = total_costs(costs)
     sampled = sample_first_day(plans, costs, book, start, samples, seed) if samples else None
-    allowances = _allowances(loaded, tables, usage_tier.limits_day)
+    allowances = allowances_of(loaded, tables, usage_tier.limits_day)
     limits = rate_limit_demand(plans, usage_tier.name, allowances, start, totals.per_month, log)
 
     heading = Heading(loaded.name, start, horizon, usage_tier, book.version, tables.version, samples, seed)

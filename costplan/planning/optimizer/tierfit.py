@@ -32,7 +32,7 @@ from costplan.planning.demand import (
 )
 from costplan.planning.quantiles import headroom
 from costplan.planning.ratelimits import RateTables, choose_usage_tier
-from costplan.planning.simulate import _allowances  # the estimate's reading of the workload's own limits
+from costplan.planning.simulate import allowances_of  # the estimate's reading of the workload's own limits
 from costplan.planning.streams import plan_streams
 from costplan.planning.warning_log import WarningLog
 from costplan.planning.workload import Workload
@@ -223,7 +223,7 @@ def tier_fits(
     requested = tier if tier is not None else workload.tier
     chosen = choose_usage_tier(requested, tables, as_of, log)
     plans = plan_streams(workload, book, as_of, days, method=method, strict=strict, log=log)
-    allowances = _allowances(workload, tables, chosen.limits_day)
+    allowances = allowances_of(workload, tables, chosen.limits_day)
     assignment = assign_pools(plans, allowances.own, tables, chosen.limits_day, log)
     series = _Series(tables.otpm_basis(chosen.limits_day))
     if chosen.name == "custom":
