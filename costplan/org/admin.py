@@ -101,23 +101,8 @@ class AdminConnection:
 
 def settings_from_env(environ: Mapping[str, str] | None = None) -> ApiSettings:
     """The count client's defaults (10 s an attempt, 30 s in all, 2 retries) overridden by COSTPLAN_ADMIN_TIMEOUT,
-    _TOTAL_TIMEOUT, _MAX_RETRIES and _BACKOFF; a bad value is an input error naming the variable."""
-    env = os.environ if environ is None else environ
-    values: dict[str, Any] = {}
-    for name, kind in (("timeout", float), ("total_timeout", float), ("max_retries", int), ("backoff", float)):
-        variable = ENV_PREFIX + name.upper()
-        raw = env.get(variable, "").strip()
-        if not raw:
-            continue
-        try:
-            values[name] = kind(raw)
-        except ValueError:
-            raise InputError(f"{variable}={raw}: not a number", fix=f"e.g. {variable}=10") from None
-    try:
-        return ApiSettings(**values)
-    except InputError as exc:
-        named = ", ".join(ENV_PREFIX + k.upper() for k in values)
-        raise InputError(f"{named}: {exc.message}", fix="seconds > 0 for the timeouts, 0-100 retries") from None
+    _TOTAL_TIMEOUT, _MAX_RETRIES and _BACKOFF, read and checked as the count client reads its own."""
+    return ApiSettings.from_env(environ, prefix=ENV_PREFIX)
 
 
 def admin_connection(environ: Mapping[str, str] | None = None, settings: ApiSettings | None = None) -> AdminConnection:

@@ -132,14 +132,15 @@ class ApiSettings:
         return base * (1 - BACKOFF_JITTER * jitter)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> ApiSettings:
+    def from_env(cls, environ: Mapping[str, str] | None = None, *, prefix: str = ENV_PREFIX) -> ApiSettings:
         """Defaults overridden by COSTPLAN_COUNT_TIMEOUT, _TOTAL_TIMEOUT, _MAX_RETRIES and _BACKOFF (seconds,
         retries): for commands such as `costplan estimate` that count through the API without a Python caller
-        to pass settings. A bad value is an input error naming the variable."""
+        to pass settings. A bad value is an input error naming the variable. The Admin API client reads its
+        own variables (`prefix="COSTPLAN_ADMIN_"`) by the same rules."""
         env = os.environ if environ is None else environ
         values: dict[str, Any] = {}
         for name, kind in (("timeout", float), ("total_timeout", float), ("max_retries", int), ("backoff", float)):
-            variable = ENV_PREFIX + name.upper()
+            variable = prefix + name.upper()
             raw = env.get(variable, "").strip()
             if not raw:
                 continue
