@@ -73,21 +73,9 @@ def sample_day_costs(
         p = 0.0
         if minute_rates:
             p = minute_rates[min(bisect.bisect_left(cumulative, r.random() * cumulative[-1]), MINUTES - 1)]
-        pick, acc, chosen = r.random(), 0.0, turn.kinds[-1]
-        for kind in turn.kinds:
-            acc += kind.a + kind.b * p
-            if pick < acc:
-                chosen = kind
-                break
+        inp, written, read = turn.kind_at(p, r.random()).tokens(user)
         schedule = schedules[r.random() < spec.batch]
-        written = chosen.write + (user if chosen.user_to == "write" else 0)
-        counts = (
-            chosen.input + (user if chosen.user_to == "input" else 0),
-            out,
-            0.0 if one_hour else written,
-            written if one_hour else 0.0,
-            chosen.read,
-        )
+        counts = (inp, out, 0.0 if one_hour else written, written if one_hour else 0.0, read)
         return schedule.price_float(counts, schedule.segment(turn.offset + user), spec.web_searches)
 
     lam = plan.volumes[0]

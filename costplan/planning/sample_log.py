@@ -72,21 +72,17 @@ class _Drawer:
         rates = self.minute_rates(volume)
         p = rates[minute] if rates else 0.0
         turn = plan.turns[rng.randrange(len(plan.turns))]
-        pick, acc, chosen = rng.random(), 0.0, turn.kinds[-1]
-        for kind in turn.kinds:
-            acc += kind.a + kind.b * p
-            if pick < acc:
-                chosen = kind
-                break
+        chosen = turn.kind_at(p, rng.random())
         user = spec.user.sample(rng)
         output = spec.output.sample(rng)
-        written = round(chosen.write + (user if chosen.user_to == "write" else 0))
+        inp, write, read = chosen.tokens(user)
+        written = round(write)
         w5, w1 = (0, written) if self.one_hour else (written, 0)
         usage: dict[str, Any] = {
-            "input_tokens": round(chosen.input + (user if chosen.user_to == "input" else 0)),
+            "input_tokens": round(inp),
             "output_tokens": round(output),
             "cache_creation_input_tokens": written,
-            "cache_read_input_tokens": round(chosen.read),
+            "cache_read_input_tokens": round(read),
             "cache_creation": {"ephemeral_5m_input_tokens": w5, "ephemeral_1h_input_tokens": w1},
             "service_tier": "batch" if spec.batch > 0 and rng.random() < spec.batch else "standard",
         }

@@ -208,10 +208,28 @@ class Kind(NamedTuple):
     read: float
     user_to: Literal["input", "write"]
 
+    def tokens(self, user: float) -> tuple[float, float, float]:
+        """(input, cache write, cache read) tokens of one such request whose new input is `user` tokens."""
+        return (
+            self.input + (user if self.user_to == "input" else 0),
+            self.write + (user if self.user_to == "write" else 0),
+            self.read,
+        )
+
 
 class Turn(NamedTuple):
     offset: float  # prompt tokens besides the new input: prefix + history
     kinds: tuple[Kind, ...]
+
+    def kind_at(self, p: float, pick: float) -> Kind:
+        """The variant one request of this turn is, at prefix hit probability `p`, for a uniform `pick` in
+        [0, 1): the kinds in order, each taking its weight a + b*p of the unit interval (the last any rest)."""
+        acc = 0.0
+        for kind in self.kinds:
+            acc += kind.a + kind.b * p
+            if pick < acc:
+                return kind
+        return self.kinds[-1]
 
 
 def build_turns(prefix: int, spec: TrafficSpec, min_cache: int | None) -> tuple[tuple[Turn, ...], bool]:
