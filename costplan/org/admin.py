@@ -35,7 +35,7 @@ from typing import Any, NamedTuple
 from urllib.parse import urlencode, urlsplit
 
 from costplan import __version__
-from costplan.errors import CostplanError, InputError
+from costplan.errors import CostplanError, InputError, field_path
 from costplan.tokens.api import ApiSettings, AttemptTimedOut, credentials_of, redact, retry_after, within
 
 ADMIN_KEY_ENV = "ANTHROPIC_ADMIN_KEY"
@@ -290,6 +290,23 @@ def _fix(status: int, fix_404: str) -> str:
     if status == 404:
         return fix_404 or "check ANTHROPIC_BASE_URL"
     return "check the request's dates and options (organisations with HIPAA-ready settings get 400 from reports)"
+
+
+def validated_page(model: Any, raw: Any, *, source: str, index: int, pages: int, live: bool, fix: str) -> Any:
+    """One answer page validated by its pydantic `model`. An invalid page names `source`, the page (when there
+    are several) and the field: from a saved file an InputError (exit 2); from the live API (`live`) the API
+    could not answer usably, AdminApiUnavailable (exit 3), as the count_tokens client treats a malformed answer."""
+    from pydantic import ValidationError
+
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = field_path(first["loc"]) or "(top level)"
+        message = f"{source}{f' (page {index + 1})' if pages > 1 else ''}: {where}: {first['msg']}"
+        if live:
+            raise AdminApiUnavailable(f"malformed answer: {message}") from None
+        raise InputError(message, fix=fix) from None
 
 
 def paged(fetch_page: Callable[[str | None], Mapping[str, Any]], what: str) -> list[Mapping[str, Any]]:

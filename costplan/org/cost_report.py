@@ -31,10 +31,18 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from costplan.errors import InputError, field_path
-from costplan.org.admin import AdminApiUnavailable, AdminConnection, admin_connection, http_get, paged, request_json
+from costplan.errors import InputError
+from costplan.org.admin import (
+    AdminApiUnavailable,
+    AdminConnection,
+    admin_connection,
+    http_get,
+    paged,
+    request_json,
+    validated_page,
+)
 
 PATH = "/v1/organizations/cost_report"
 WHAT = f"GET {PATH}"
@@ -124,15 +132,15 @@ def lines_of(pages: Sequence[Any], source: str, *, live: bool = False) -> CostRe
     days: set[dt.date] = set()
     notes: list[str] = []
     for index, raw in enumerate(pages):
-        try:
-            page = CostPage.model_validate(raw)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = field_path(first["loc"]) or "(top level)"
-            message = f"{source}{f' (page {index + 1})' if len(pages) > 1 else ''}: {where}: {first['msg']}"
-            if live:
-                raise AdminApiUnavailable(f"malformed answer: {message}") from None
-            raise InputError(message, fix="expected pages of GET /v1/organizations/cost_report") from None
+        page = validated_page(
+            CostPage,
+            raw,
+            source=source,
+            index=index,
+            pages=len(pages),
+            live=live,
+            fix="expected pages of GET /v1/organizations/cost_report",
+        )
         for bucket in page.data:
             day = _day_of(bucket, source)
             if day in days:

@@ -24,9 +24,9 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from costplan.errors import InputError, field_path
+from costplan.errors import InputError
 from costplan.org.admin import (
     AdminApiUnavailable,
     AdminConnection,
@@ -36,6 +36,7 @@ from costplan.org.admin import (
     request_json,
     sdk_client,
     sdk_reply,
+    validated_page,
 )
 from costplan.org.limits import GROUP_NAMES, LimitGroup, OrgLimits
 
@@ -108,21 +109,18 @@ def group_of(entry: RateLimitEntry) -> LimitGroup:
 
 
 def parse_pages(pages: list[Any], source: str, *, live: bool = False) -> list[LimitGroup]:
-    """Groups of validated answer pages. An invalid page names `source`, the page and the field: from a file it
-    is an InputError (exit 2); from the live API (`live`) the API could not answer usably, AdminApiUnavailable
-    (exit 3), as the count_tokens client treats a malformed answer."""
+    """Groups of validated answer pages (an invalid one refused as `admin.validated_page` says)."""
     groups: list[LimitGroup] = []
     for index, page in enumerate(pages):
-        try:
-            parsed = RateLimitPage.model_validate(page)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = field_path(first["loc"]) or "(top level)"
-            page_note = f" (page {index + 1})" if len(pages) > 1 else ""
-            message = f"{source}{page_note}: {where}: {first['msg']}"
-            if live:
-                raise AdminApiUnavailable(f"malformed answer: {message}") from None
-            raise InputError(message, fix="expected the answer of GET /v1/organizations/rate_limits") from None
+        parsed = validated_page(
+            RateLimitPage,
+            page,
+            source=source,
+            index=index,
+            pages=len(pages),
+            live=live,
+            fix="expected the answer of GET /v1/organizations/rate_limits",
+        )
         groups += [group_of(entry) for entry in parsed.data]
     return groups
 
