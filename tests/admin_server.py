@@ -23,9 +23,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from tests.loopback import JsonHandler, serving
 
 ADMIN_KEY = "sk-ant-admin01-test-ADMINSECRET777"
 NORMAL_KEY = "sk-ant-api03-test-NORMALSECRET555"
@@ -101,22 +103,7 @@ class ServerState:
 
 
 def _handler(state: ServerState) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:  # keep test output clean
-            return None
-
-        def _send(self, status: int, payload: bytes, headers: dict[str, str] | None = None) -> None:
-            self.send_response(status)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(payload)))
-            for name, value in (headers or {}).items():
-                self.send_header(name, value)
-            self.end_headers()
-            try:
-                self.wfile.write(payload)
-            except OSError:  # the client gave up waiting (slow mode): nothing to tell it
-                return
-
+    class Handler(JsonHandler):
         def _error(self, status: int, kind: str, message: str, headers: dict[str, str] | None = None) -> None:
             body = {"type": "error", "error": {"type": kind, "message": message}}
             self._send(status, json.dumps(body).encode(), headers)
@@ -225,14 +212,5 @@ def admin_server(mode: str = "ok", **pages: list[dict[str, Any]]) -> Iterator[tu
     state = ServerState(mode=mode)
     state.pages[RATE_LIMITS] = pages.get("rate_limits") or [{"data": EXAMPLE_GROUPS, "next_page": None}]
     state.pages[COST_REPORT] = pages.get("cost_report") or [{"data": [], "has_more": False, "next_page": None}]
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", state
-    finally:
-        state.stopped.set()
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serving(_handler(state), state.stopped) as url:
+        yield url, state

@@ -20,7 +20,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from tests.loopback import JsonHandler, serving
 
 FAKE_KEY = "sk-ant-test-SECRET123"
 FAKE_TOKEN = "oauth-token-TOPSECRET-456"  # an ANTHROPIC_AUTH_TOKEN: not shaped like an API key on purpose
@@ -54,19 +56,7 @@ class ServerState:
 
 
 def _handler(state: ServerState) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:  # keep test output clean
-            return None
-
-        def _send(self, status: int, payload: bytes, headers: dict[str, str] | None = None) -> None:
-            self.send_response(status)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(payload)))
-            for name, value in (headers or {}).items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(payload)
-
+    class Handler(JsonHandler):
         def _error(self, status: int, kind: str, message: str, headers: dict[str, str] | None = None) -> None:
             body = {"type": "error", "error": {"type": kind, "message": message}}
             self._send(status, json.dumps(body).encode(), {"x-should-retry": "false", **(headers or {})})
@@ -146,17 +136,8 @@ def _handler(state: ServerState) -> type[BaseHTTPRequestHandler]:
 def count_server(mode: str = "ok", value: int = 42) -> Iterator[tuple[str, ServerState]]:
     """(base_url, state) of a running server; shut down on exit."""
     state = ServerState(mode=mode, value=value)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", state
-    finally:
-        state.stopped.set()
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serving(_handler(state), state.stopped) as url:
+        yield url, state
 
 
 def closed_port_url() -> str:
