@@ -19,6 +19,7 @@ import costplan
 from costplan.errors import InputError
 from costplan.planning.optimize import optimize
 from costplan.planning.optimizer.tierfit import tier_fits
+from tests.oracles import poisson_q99
 
 ROOT = Path(__file__).resolve().parent.parent
 MTOK = Decimal(10) ** 6
@@ -178,7 +179,7 @@ def test_only_a_stream_that_can_wait_a_day_is_batched():
 def test_a_saving_that_breaks_min_headroom_is_not_offered_and_says_what_it_breaks():
     # Haiku 4.5 is cheaper, but the account's own Haiku limit of 30 RPM leaves under the 30 % headroom asked
     # for: 20,000 requests a day is about 14 a minute, 23 at the 99th percentile.
-    assert poisson_99(20_000 / 1440) == 23 and 1 - 23 / 30 < 0.3
+    assert poisson_q99(20_000 / 1440) == 23 and 1 - 23 / 30 < 0.3
     data = workload(
         stream(requests_per_day=20_000, alternatives=["claude-haiku-4-5"]),
         limits={"claude-haiku-4-5": {"rpm": 30, "itpm": 10**9, "otpm": 10**9}},
@@ -277,17 +278,6 @@ def test_max_seconds_must_be_positive():
 # --- usage tiers and the minute a limit binds --------------------------------------------------------------------
 
 
-def poisson_99(lam: float) -> int:
-    """Smallest n with P(N <= n) >= 0.99 for N ~ Poisson(lam), summed term by term."""
-    n, term = 0, math.exp(-lam)
-    total = term
-    while total < 0.99:
-        n += 1
-        term *= lam / n
-        total += term
-    return n
-
-
 def test_the_first_minute_a_limit_binds_is_the_first_of_the_busy_hour_on_the_first_day_demand_passes_it(
     tmp_path: Path,
 ):
@@ -319,7 +309,7 @@ def test_the_first_minute_a_limit_binds_is_the_first_of_the_busy_hour_on_the_fir
         tables=load_ratelimits(),
         cost_per_month=Decimal(0),
     )
-    first_day = next(d for d in range(30) if poisson_99(daily * 1.2 ** (d / 30) / 60) > 50)
+    first_day = next(d for d in range(30) if poisson_q99(daily * 1.2 ** (d / 30) / 60) > 50)
     assert 0 < first_day < 29  # the construction: it binds inside the horizon, not from its first day
     bind = custom.first_bind
     assert bind is not None and (bind.limit, bind.allowed, bind.clock) == ("rpm", 50, "14:00 UTC")

@@ -13,23 +13,13 @@ from decimal import Decimal
 
 from costplan.planning.simulate import estimate
 from costplan.planning.workload import parse_workload
+from tests.oracles import poisson_q99
 
 M = Decimal(1_000_000)
 
 
 def wl(streams: str, head: str = "name: t\ntier: build\nas_of: 2026-11-21\ndays: 3\n"):
     return parse_workload(head + "streams:\n" + streams)
-
-
-def poisson_q99(lam: float) -> int:
-    """Independent Poisson 99th percentile by summing the pmf."""
-    n, term = 0, math.exp(-lam)
-    cdf = term
-    while cdf < 0.99:
-        n += 1
-        term *= lam / n
-        cdf += term
-    return n
 
 
 FLAT = (

@@ -16,6 +16,7 @@ import pytest
 
 from costplan.planning.simulate import estimate
 from costplan.planning.workload import parse_workload
+from tests.oracles import poisson_q99
 
 M = Decimal(1_000_000)
 # Claude Sonnet 4.6, USD per MTok (pricing page): input 3, output 15, 5m write 3.75, 1h write 6, read 0.30
@@ -24,17 +25,6 @@ SONNET = {"input": Decimal(3), "output": Decimal(15), "w5": Decimal("3.75"), "w1
 
 def wl(streams: str, head: str = "name: t\ntier: build\nas_of: 2026-11-21\ndays: 1\n"):
     return parse_workload(head + "streams:\n" + streams)
-
-
-def poisson_q99(lam: float) -> int:
-    """Independent Poisson 99th percentile by summing the pmf."""
-    n, term = 0, math.exp(-lam)
-    cdf = term
-    while cdf < 0.99:
-        n += 1
-        term *= lam / n
-        cdf += term
-    return n
 
 
 def test_flat_cached_prefix_matches_the_closed_form():
