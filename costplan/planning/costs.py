@@ -113,22 +113,17 @@ def _priced(
             yield counts, n_search, schedule.price(counts, segment, n_search)
 
 
-def day_cost(
-    plan: StreamPlan,
-    day_index: int,
-    day: dt.date,
-    book: PriceBook,
-    segments: dict[tuple[int, ...], list[Linear]],
-    log: WarningLog,
+def first_day_cost(
+    plan: StreamPlan, day: dt.date, book: PriceBook, segments: dict[tuple[int, ...], list[Linear]], log: WarningLog
 ) -> DayCost:
-    """Cost of one day of the horizon with its tokens, searches, cost by class and fees (the first day's)."""
+    """Cost of the horizon's first day, `day`, with its tokens, searches, cost by class and fees."""
     total = Decimal(0)
     tokens = {c: 0 for c in CLASSES}
     pico = [0] * len(CLASSES)  # per class, the parts priced in whole pico-dollars (exact, and cheap to add)
     exact = [Decimal(0)] * len(CLASSES)  # and those priced in Decimals (rates that are not whole pico-dollars)
     fees = Decimal(0)
     searches = 0
-    for counts, n_search, priced in _priced(plan, day_index, day, book, segments, log):
+    for counts, n_search, priced in _priced(plan, 0, day, book, segments, log):
         total += priced.total
         parts = priced.parts
         if type(parts[0]) is int:
@@ -148,7 +143,7 @@ def price_days(plan: StreamPlan, book: PriceBook, as_of: dt.date, log: WarningLo
     """The stream's cost on each day of its horizon, from `as_of`, with the prices in force that day; only the
     first day's is taken apart by class (the others need their total alone)."""
     segments: dict[tuple[int, ...], list[Linear]] = {}
-    first = day_cost(plan, 0, as_of, book, segments, log)
+    first = first_day_cost(plan, as_of, book, segments, log)
     rest = (
         sum(
             (priced.total for _, _, priced in _priced(plan, d, as_of + dt.timedelta(days=d), book, segments, log)),
