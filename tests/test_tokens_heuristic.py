@@ -19,8 +19,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from costplan.errors import InputError
-from costplan.tokens import count_tokens
-from costplan.tokens.facts import load_facts
+from costplan.tokens import count_tokens, heuristic
+from costplan.tokens.facts import Facts, facts_path, load_facts, parse_facts
 from costplan.tokens.heuristic import breakdown, estimate, estimate_text, parts
 from costplan.tokens.images import image_size, image_tokens
 from costplan.tokens.pdf import pdf_info
@@ -286,6 +286,74 @@ def test_shipped_facts_say_where_each_weight_comes_from() -> None:
     assert all(m.source in facts.file.sources or m.source == "assumed" for m in facts.file.models)
 
 
+def facts_with(weights: dict[str, float], interval: dict[str, object]) -> Facts:
+    """The shipped facts with these weights and this interval only (hand-sized examples)."""
+    import yaml
+
+    data = yaml.safe_load(facts_path().read_text(encoding="utf-8"))
+    data["weights"], data["interval"] = weights, interval
+    return parse_facts(yaml.safe_dump(data))
+
+
+# binary fractions, so that the products are exact and the hand values need no float caveat
+BANDS = {
+    "low": 0.75,
+    "high": 1.25,
+    "tokens": 2,
+    "levels": [0.05, 0.95],
+    "kinds": {"with_tools": {"low": 0.5, "high": 2.0}, "without_tools": {"low": 0.875, "high": 1.125}},
+}
+EMPTY_TURN = {"messages": [{"role": "user", "content": ""}]}  # request 1, messages 1, blocks 1, no text
+A_TOOL = {"name": "f", "input_schema": {"type": "object"}}
+
+
+def test_the_interval_band_follows_the_request_kind() -> None:
+    facts = facts_with({"request": 100.0}, BANDS)  # every request is 100 tokens + what is sourced
+    plain = estimate(EMPTY_TURN, model="claude-sonnet-4-6", facts=facts)
+    # without tools: 100 x 0.875 - 2 = 85.5 -> 85, 100 x 1.125 + 2 = 114.5 -> 115
+    assert (plain.tokens, plain.low, plain.high) == (100, 85, 115)
+    tooled = estimate({**EMPTY_TURN, "tools": [A_TOOL]}, model="claude-sonnet-4-6", facts=facts)
+    # with a tool: 100 + the sourced hidden prompt of Sonnet 4.6 (497, tool_choice auto) = 597;
+    # 597 x 0.5 - 2 = 296.5 -> 296, 597 x 2.0 + 2 = 1196
+    assert (tooled.tokens, tooled.low, tooled.high) == (597, 296, 1196)
+    assert heuristic.interval_kind(breakdown({**EMPTY_TURN, "tools": [A_TOOL]}, model="claude-sonnet-4-6")) == (
+        "with_tools"
+    )
+    # an Anthropic-defined tool (hidden definition) is not a tool definition of the request's own
+    computer = {**EMPTY_TURN, "tools": [{"type": "computer_20250124", "name": "computer"}]}
+    assert heuristic.interval_kind(breakdown(computer, model="claude-sonnet-4-6")) == "without_tools"
+
+
+def test_a_kind_without_a_band_of_its_own_takes_the_band_of_all_requests() -> None:
+    bands = {**BANDS, "kinds": {"with_tools": {"low": 0.5, "high": 2.0}}}
+    facts = facts_with({"request": 100.0}, bands)
+    plain = estimate(EMPTY_TURN, model="claude-sonnet-4-6", facts=facts)
+    assert (plain.low, plain.high) == (73, 127)  # 100 x 0.75 - 2, 100 x 1.25 + 2
+    assert facts.file.interval.band("without_tools") == (0.75, 1.25)
+    assert facts_with({}, {"low": 0.75, "high": 1.25, "tokens": 2}).file.interval.band("with_tools") == (0.75, 1.25)
+
+
+def test_text_alone_gets_the_band_of_requests_without_tools() -> None:
+    facts = facts_with({"system": 50.0}, BANDS)  # text weights all zero: the text costs the system weight
+    result = estimate_text("any text", model="claude-sonnet-4-6", facts=facts)
+    # 50 x 0.875 - 2 = 41.75 -> 41, 50 x 1.125 + 2 = 58.25 -> 59
+    assert (result.tokens, result.low, result.high) == (50, 41, 59)
+
+
+def test_a_band_that_does_not_contain_the_estimate_is_refused() -> None:
+    with pytest.raises(ValueError):
+        facts_with({}, {**BANDS, "kinds": {"with_tools": {"low": 1.05, "high": 1.2}}})
+    with pytest.raises(ValueError):
+        facts_with({}, {**BANDS, "high": 0.95})
+
+
+def test_the_shipped_interval_has_a_band_per_kind() -> None:
+    interval = load_facts().file.interval
+    assert set(interval.kinds) == {"with_tools", "without_tools"}
+    assert all(b.low < 1 < b.high for b in interval.kinds.values())
+    assert 0 < interval.levels[0] < 0.1 and 0.9 < interval.levels[1] < 1
+
+
 def test_import_does_not_load_the_sdk() -> None:
     code = "import sys, costplan.tokens, costplan; costplan.count_tokens; print('anthropic' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -333,11 +401,14 @@ def test_every_priced_model_is_on_the_tokenizer_the_price_table_names() -> None:
 
 def test_the_recorded_leave_one_project_out_figures_meet_the_overall_targets() -> None:
     """The figures --write stored with the weights (a refit without each project, nested for the interval).
-    Overall only: the per-project interval target is not met for 5 of 9 projects (README, Calibration)."""
+    Per project, the interval's 85-95 % is met for 7 of the 9 projects with 30+ requests: ldp (84.9 %, one
+    request short) and crush (99.8 %, one re-recorded prompt) miss (README, Interval)."""
     recorded = load_facts().file.calibration
     assert recorded["lopo_intervals"] == "nested"
     assert recorded["median"] <= 0.03 and recorded["p90"] <= 0.10 and recorded["worst_median"] <= 0.06
     assert 0.85 <= recorded["inside"] <= 0.95 and 0.85 <= recorded["new_inside"] <= 0.95
+    within = [p for p, (_, _, inside) in recorded["projects"].items() if 0.85 <= inside <= 0.95]
+    assert len(within) >= 7
 
 
 def calibration_sample(every: int) -> list[tuple[dict, int, str, dt.date]]:

@@ -68,10 +68,29 @@ class Tokenizer(_Strict):
     note: str | None = None
 
 
+IntervalKind = Literal["with_tools", "without_tools"]
+
+
+class Band(_Strict):
+    low: float = Field(gt=0, le=1, description="Low quantile of true/estimate on projects left out of the fit.")
+    high: float = Field(ge=1, description="High quantile of true/estimate on projects left out of the fit.")
+
+
 class Interval(_Strict):
-    low: float = Field(gt=0, description="5th percentile of true/estimate on projects left out of the fit.")
-    high: float = Field(gt=0, description="95th percentile of true/estimate on projects left out of the fit.")
+    """The estimate times a band of true/estimate, +-`tokens`; the band depends on the request's kind."""
+
+    low: float = Field(gt=0, le=1, description="Band over all requests: for a kind without a band of its own.")
+    high: float = Field(ge=1, description="Band over all requests, high end.")
     tokens: float = Field(ge=0, description="Absolute tolerance added on both sides (a token or two of noise).")
+    levels: tuple[float, float] = Field(
+        default=(0.05, 0.95), description="Quantile levels the bands were fitted at (about a 90% interval)."
+    )
+    kinds: dict[IntervalKind, Band] = Field(default_factory=dict, description="Band per request kind.")
+
+    def band(self, kind: IntervalKind) -> tuple[float, float]:
+        """(low, high) multipliers for a request of `kind`."""
+        found = self.kinds.get(kind)
+        return (found.low, found.high) if found else (self.low, self.high)
 
 
 class UnknownMedia(_Strict):

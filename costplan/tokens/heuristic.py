@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from costplan.errors import InputError
-from costplan.tokens.facts import Facts, ModelFacts, load_facts
+from costplan.tokens.facts import Facts, IntervalKind, ModelFacts, load_facts
 from costplan.tokens.images import ImageSize, image_size_b64, image_tokens
 from costplan.tokens.pdf import PdfInfo, pdf_info_b64
 from costplan.tokens.text import EMPTY, FEATURES, TextCounts, text_counts
@@ -486,6 +486,12 @@ def parts(breakdown_: Breakdown, *, model: str, facts: Facts | None = None, on: 
     )
 
 
+def interval_kind(breakdown_: Breakdown) -> IntervalKind:
+    """Which band of the interval a request gets: requests that define tools are mostly schema JSON and sourced
+    hidden prompt, and err less than those made of prose, whose tokens per character vary with the text."""
+    return "with_tools" if breakdown_.counts.get("tools") else "without_tools"
+
+
 def estimate(
     request: Mapping[str, Any],
     *,
@@ -496,9 +502,10 @@ def estimate(
 ) -> Estimate:
     """The heuristic count of one request with its ~90% interval.
 
-    The interval multiplies the estimate by the 5th and 95th percentiles of true/estimate measured on projects
-    the weights never saw (leave one project out), +-2 tokens; on the 2026 tokenizer the text part also spans
-    the measured ratio range; media that could not be sized spans from nothing to the size cap.
+    The interval multiplies the estimate by a low and a high quantile of true/estimate measured on projects the
+    weights never saw (leave one project out), +-2 tokens. The band depends on the request's kind
+    (`interval_kind`: with tool definitions or without); on the 2026 tokenizer the text part also spans the
+    measured ratio range; media that could not be sized spans from nothing to the size cap.
     """
     facts = facts or load_facts()
     family = facts.model(model)
@@ -506,10 +513,11 @@ def estimate(
     split = parts(found, model=model, facts=facts, on=on)
     generation = facts.file.tokenizers[family.tokenizer]
     interval = facts.file.interval
+    band_low, band_high = interval.band(interval_kind(found))
     known = split.fixed + split.frame + split.scaled + split.hidden
     value = known + split.unknown
-    low = (known + split.scaled * (generation.low - 1)) * interval.low - interval.tokens
-    high = (known + split.scaled * (generation.high - 1)) * interval.high + interval.tokens + split.unknown_high
+    low = (known + split.scaled * (generation.low - 1)) * band_low - interval.tokens
+    high = (known + split.scaled * (generation.high - 1)) * band_high + interval.tokens + split.unknown_high
     notes = list(dict.fromkeys(found.notes))
     if family.family == "unknown":
         notes.append(f"model {model} is not in tokenizer.yaml: assumed the newest tokenizer and tool prompt")
@@ -536,10 +544,11 @@ def estimate_text(text: str, *, model: str, facts: Facts | None = None) -> Estim
     scaled = generation.text * sum(weights.get(f"text.{name}", 0.0) * getattr(counts, name) for name in FEATURES)
     frame = weights.get("system", 0.0) if text else 0.0
     interval = facts.file.interval
+    band_low, band_high = interval.band("without_tools")  # text alone defines no tool
     known = frame + scaled
     tokens = max(0, round(known))
-    low = (known + scaled * (generation.low - 1)) * interval.low - interval.tokens
-    high = (known + scaled * (generation.high - 1)) * interval.high + interval.tokens
+    low = (known + scaled * (generation.low - 1)) * band_low - interval.tokens
+    high = (known + scaled * (generation.high - 1)) * band_high + interval.tokens
     return Estimate(
         tokens=tokens,
         low=max(0, min(tokens, math.floor(low))),
