@@ -27,7 +27,8 @@ The fit:
   to it (all from maruel/genai, which sends the same requests to both generations), message framing, images
   and PDF pages not scaled. A fit without such requests (the LOPO fold of maruel/genai) uses the published
   "about 30% more" (1.0x to 1.35x).
-- the interval: a band of true/estimate (+-2 tokens) per request kind -- with tool definitions or without --
+- the interval: a band of true/estimate (+-2 tokens) per request kind -- with tool definitions, without, or
+  with a tool whose definition is hidden (computer use, server tools) --
   from out-of-project predictions, every project weighing the same; a kind with fewer than 4 projects of 5+
   requests takes the band of all requests. Its quantile levels (3-6 % / 94-97 %) are chosen, again without the
   project being scored, so that as many projects as possible land in 85-95 % coverage (the issue's promise). A
@@ -73,7 +74,12 @@ LEVELS = [(low, high) for low in (0.03, 0.04, 0.05, 0.06) for high in (0.94, 0.9
 KIND_PROJECTS = 4  # a kind needs this many projects ...
 KIND_REQUESTS = 5  # ... each with this many requests of the kind, else it takes the band of all requests
 PROMISE = (0.85, 0.95)
-KINDS = ("with_tools", "without_tools")  # coverage each project with MIN_REPORT+ requests should get
+KINDS = ("with_tools", "without_tools", "hidden_tools")
+KIND_NOTES = {
+    "with_tools": "requests that define tools",
+    "without_tools": "requests without tool definitions",
+    "hidden_tools": "requests with a tool whose definition is hidden (computer use, server tools)",
+}  # coverage each project with MIN_REPORT+ requests should get
 # Text classes fitted, per kind. `chars` duplicates the sum of the classes; JSON as rendered has no whitespace.
 TEXT_FIT = [
     "words",
@@ -323,7 +329,8 @@ class Interval:
 
 def request_kind(data: Data, rows: np.ndarray) -> np.ndarray:
     """The library's heuristic.interval_kind on cached features."""
-    return np.where(data.X[rows, _INDEX["tools"]] > 0, "with_tools", "without_tools")
+    hidden = (data.X[rows, _INDEX["computer_tools"]] + data.X[rows, _INDEX["server_tools"]]) > 0
+    return np.where(hidden, "hidden_tools", np.where(data.X[rows, _INDEX["tools"]] > 0, "with_tools", "without_tools"))
 
 
 def components(data: Data, w: np.ndarray, rows: np.ndarray) -> dict[str, np.ndarray]:
@@ -616,7 +623,7 @@ def report_lopo(data: Data, result: Lopo, nested: bool) -> dict[str, object]:
     print(line("'characters / 4' on the same requests", naive[readable], None))
     if nested:
         print(
-            "interval per left-out project (levels; with tools; without): "
+            "interval per left-out project (levels; with tools; without; hidden tools): "
             + ", ".join(
                 f"{p.split('/')[-1]} {i.levels[0]:.2f}/{i.levels[1]:.2f}; "
                 + "; ".join(f"{a:.3f}-{b:.3f}" for a, b in (i.kinds.get(k, i.overall) for k in KINDS))
@@ -810,11 +817,16 @@ def write(model: Model, prior: dict[str, float], stats: dict[str, object], note:
         f"  high: {model.interval.overall[1]:.4f}  # calibrated: quantile levels[1]",
         f"  tokens: {TOLERANCE}  # assumed: identical requests recorded months apart differ by a token or two",
         f"  levels: [{model.interval.levels[0]}, {model.interval.levels[1]}]  # calibrated: chosen by the promise",
-        "  kinds:  # calibrated: the same quantiles over requests of one kind",
+        f"  kinds:  # calibrated: the same quantiles over requests of one kind (fewer than {KIND_PROJECTS} projects"
+        f" with {KIND_REQUESTS}+ requests: none)",
         *(
-            f"    {kind}: {{low: {a:.4f}, high: {b:.4f}}}"
-            + f"  # {'requests that define tools' if kind == 'with_tools' else 'requests without tool definitions'}"
+            f"    {kind}: {{low: {a:.4f}, high: {b:.4f}}}  # {KIND_NOTES[kind]}"
             for kind, (a, b) in sorted(model.interval.kinds.items())
+        ),
+        *(
+            f"    # {kind}: too few projects; {KIND_NOTES[kind]}: low/high above"
+            for kind in KINDS
+            if kind not in model.interval.kinds
         ),
         "calibration:  # what scripts/calibrate_heuristic.py measured when it wrote the weights (LOPO)",
         *(f"  {k}: {json.dumps(v)}" for k, v in stats.items()),

@@ -319,9 +319,12 @@ def test_the_interval_band_follows_the_request_kind() -> None:
     assert heuristic.interval_kind(breakdown({**EMPTY_TURN, "tools": [A_TOOL]}, model="claude-sonnet-4-6")) == (
         "with_tools"
     )
-    # an Anthropic-defined tool (hidden definition) is not a tool definition of the request's own
+    # an Anthropic-defined tool has a hidden definition whose size is a guess: a kind of its own, which has no
+    # band here, so it takes the band of all requests: (100 + 497) x 0.75 - 2 = 445.75, x 1.25 + 2 = 748.25
     computer = {**EMPTY_TURN, "tools": [{"type": "computer_20250124", "name": "computer"}]}
-    assert heuristic.interval_kind(breakdown(computer, model="claude-sonnet-4-6")) == "without_tools"
+    assert heuristic.interval_kind(breakdown(computer, model="claude-sonnet-4-6")) == "hidden_tools"
+    hidden = estimate(computer, model="claude-sonnet-4-6", facts=facts)
+    assert (hidden.tokens, hidden.low, hidden.high) == (597, 445, 749)
 
 
 def test_a_kind_without_a_band_of_its_own_takes_the_band_of_all_requests() -> None:
@@ -349,7 +352,7 @@ def test_a_band_that_does_not_contain_the_estimate_is_refused() -> None:
 
 def test_the_shipped_interval_has_a_band_per_kind() -> None:
     interval = load_facts().file.interval
-    assert set(interval.kinds) == {"with_tools", "without_tools"}
+    assert set(interval.kinds) == {"with_tools", "without_tools"}  # hidden_tools: two projects, too few
     assert all(b.low < 1 < b.high for b in interval.kinds.values())
     assert 0 < interval.levels[0] < 0.1 and 0.9 < interval.levels[1] < 1
 

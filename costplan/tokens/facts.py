@@ -68,7 +68,7 @@ class Tokenizer(_Strict):
     note: str | None = None
 
 
-IntervalKind = Literal["with_tools", "without_tools"]
+IntervalKind = Literal["with_tools", "without_tools", "hidden_tools"]
 
 
 class Band(_Strict):

@@ -487,9 +487,13 @@ def parts(breakdown_: Breakdown, *, model: str, facts: Facts | None = None, on: 
 
 
 def interval_kind(breakdown_: Breakdown) -> IntervalKind:
-    """Which band of the interval a request gets: requests that define tools are mostly schema JSON and sourced
-    hidden prompt, and err less than those made of prose, whose tokens per character vary with the text."""
-    return "with_tools" if breakdown_.counts.get("tools") else "without_tools"
+    """Which band of the interval a request gets. Requests that define tools are mostly schema JSON and sourced
+    hidden prompt, and err less than those made of prose, whose tokens per character vary with the text; an
+    Anthropic-defined or server tool (computer use, web search...) has a hidden definition whose size is a guess."""
+    counts = breakdown_.counts
+    if counts.get("computer_tools") or counts.get("server_tools"):
+        return "hidden_tools"
+    return "with_tools" if counts.get("tools") else "without_tools"
 
 
 def estimate(
