@@ -49,11 +49,12 @@ class MissingKeyError(InputError):
 class TokenCount:
     """Input tokens of one request and how they were obtained.
 
-    For the heuristic, `low`/`high` are a ~90% interval (the 4th to 97th percentile of true/estimate): the
-    estimate times a band that depends on whether the request defines tools (narrower: much of such a request
-    is schema JSON and a sourced hidden prompt) or not, +-2 tokens. Scoring each calibration project with a fit
-    and a band that never saw it, the true count fell inside for 93% of requests (84.9-99.8% by project, 7 of the
-    9 projects with 30+ requests within 85-95%; README, "The offline heuristic"). An image or document given by
+    For the heuristic, `low`/`high` are a ~90% interval (the 3rd to 97th percentile of true/estimate): the
+    estimate times a band that depends on the request's kind, +-2 tokens: it defines tools (narrower: much of
+    it is schema JSON and a sourced hidden prompt), it does not, or it uses a tool whose definition is hidden
+    (computer use, server tools: the band of all requests). Scoring each calibration project with a fit and a
+    band that never saw it, the true count fell inside for 92.9% of requests (84.9-99.8% by project, 7 of the 9
+    projects with 30+ requests within 85-95%; README, "The offline heuristic"). An image or document given by
     URL or file id counts at a typical size unless `fetch_media` sized it, and the interval then runs from none
     of it to its cap. `low`/`high` are None for `api` and `cache`, which are the API's own count.
     """
