@@ -116,8 +116,12 @@ def main() -> None:
         generate(log, args.lines)
         size = log.stat().st_size
         print(f"generated {args.lines:,} lines ({size / 1e6:.0f} MB) in {time.perf_counter() - start:.1f} s")
+    # Both run as installed packages do: with their bytecode cached (the first run below writes it), even
+    # where the machine sets PYTHONDONTWRITEBYTECODE, which would otherwise recompile costplan every round.
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(tmp / "pycache")
     prices = tmp / "prices.sql"
-    prices.write_text(Run([sys.executable, "-m", "costplan", "prices", "--export", "sql"]).stdout)
+    prices.write_text(Run([sys.executable, "-m", "costplan", "prices", "--export", "sql"], env).stdout)
 
     ours = [sys.executable, "-m", "costplan", "usage", str(log), "--format", "json", "--as-of", "2026-10-15"]
     theirs = [sys.executable, "examples/sql/price_with_duckdb.py", str(prices), str(log)]
@@ -126,7 +130,7 @@ def main() -> None:
     print(f"{'round':<7}{'costplan s':>11}{'cpu s':>8}{'MiB':>7}{'duckdb s':>11}{'cpu s':>8}{'MiB':>7}{'ratio':>8}")
     ratios, rows = [], []
     for index in range(args.rounds):
-        a, b = Run(ours), Run(theirs)
+        a, b = Run(ours, env), Run(theirs, env)
         ours_total, theirs_total = Decimal(json.loads(a.stdout)["total"]["cost_usd"]), duckdb_total(b.stdout)
         if ours_total != theirs_total:
             raise SystemExit(f"totals differ: costplan {ours_total}, DuckDB {theirs_total}")
@@ -143,7 +147,7 @@ def main() -> None:
     )
 
     plan = tmp / "plan.yaml"
-    fit = Run([*ours[:5], "--to-workload", str(plan), "--as-of", "2026-10-15"])
+    fit = Run([*ours[:5], "--to-workload", str(plan), "--as-of", "2026-10-15"], env)
     print(f"--to-workload on the same log: {fit.wall:.2f} s, {fit.cpu:.2f} s of CPU, {fit.peak:.0f} MiB peak")
 
     # The tree is written by a child process: a process that held it in memory would pass its size on to the
@@ -158,7 +162,7 @@ def main() -> None:
     for file in tree.rglob("*.jsonl"):
         with file.open("rb") as handle:
             lines += sum(1 for _ in handle)
-    cc = Run([sys.executable, "-m", "costplan", "usage", str(tree / "projects"), "--format", "json"])
+    cc = Run([sys.executable, "-m", "costplan", "usage", str(tree / "projects"), "--format", "json"], env)
     seen = json.loads(cc.stdout)["claude_code"]
     print(
         f"Claude Code tree, {args.messages:,} messages ({lines:,} lines): {cc.wall:.2f} s, {cc.cpu:.2f} s of CPU, "
