@@ -83,7 +83,6 @@ class Line(msgspec.Struct, gc=False):
 
 
 DECODER = msgspec.json.Decoder(Line)
-DECODE_LINES = DECODER.decode_lines  # a block of JSON Lines in one call; blank lines are skipped
 # msgspec.DecodeError and ValidationError; RecursionError for JSON nested deeper than its parser goes
 Refused = (msgspec.MsgspecError, RecursionError)
 

@@ -17,178 +17,123 @@ directory may mix session logs with other logs.
 from __future__ import annotations
 
 import datetime as dt
-import io
-import itertools
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from costplan.accounting import claude_code
-from costplan.accounting.decoding import DECODE_LINES, DECODER, UNSET, Refused, counts
+from costplan.accounting.decoding import DECODER, UNSET, Refused, counts
 from costplan.accounting.grouping import Ledger
 from costplan.accounting.logformats import NotBilled, find_timestamp, parse_day, records_from
 from costplan.billing.usage import read_counts, split_writes
 from costplan.errors import InputError
 from costplan.jsonfile import loads
 
-PROGRESS_EVERY = 1 << 16  # records in memory between progress callbacks
-BATCH_LINES = 4096  # lines given one by one, decoded and added a batch at a time
+PROGRESS_EVERY = 1 << 16  # records between progress callbacks
 _SCANNER = json.JSONDecoder()
 _NO_TAGS: dict[str, Any] = {}  # the source of a record read by the typed decoder: no tags are read from it
 _SKIP = object()  # a line that holds no record: blank, or malformed and already reported
 
 
-def add_blocks(
-    ledger: Ledger, blocks: Iterable[bytes], file: str, progress: Callable[[int], None] | None = None
-) -> None:
-    """JSON Lines read in blocks (each ending at a line boundary, the last one may not) into the ledger.
-
-    The way a file is read: a block is decoded by the typed decoder in one call (`decode_lines`, no Python
-    frame per line), which is most of what makes a large log fast. A block it refuses as a whole (one line
-    it would refuse is enough, or a blank line that would shift the line numbers) is decoded line by line.
-    """
-    _add_batches(ledger, map(_decode_block, blocks), file, progress)
-
-
 def add_lines(
     ledger: Ledger, lines: Iterable[bytes | str], file: str, progress: Callable[[int], None] | None = None
 ) -> None:
-    """JSON Lines given line by line (bytes or text, one JSON value a line) into the ledger."""
-    _add_batches(ledger, map(_decode_batch, _batched(iter(lines))), file, progress)
+    """JSON Lines (bytes or text, one JSON value a line) into the ledger; `progress(lines read)` now and then.
 
-
-def _batched(lines: Iterator[bytes | str]) -> Iterator[list[bytes | str]]:
-    while batch := list(itertools.islice(lines, BATCH_LINES)):
-        yield batch
-
-
-def _decode_batch(raws: list[bytes | str]) -> tuple[Sequence[Any], Sequence[bytes | str]]:
-    return [_decode_line(raw) for raw in raws], raws
-
-
-def _decode_block(block: bytes) -> tuple[Sequence[Any], Sequence[bytes]]:
-    """A block's lines, each with its typed decoding (None: refused, for the json path)."""
-    raws = io.BytesIO(block).readlines()  # split at b"\n" only, as iterating a file does
-    try:
-        if not block.isascii():
-            block.decode()  # msgspec does not check UTF-8 in the fields it skips; json does
-        decoded = DECODE_LINES(block)
-    except (*Refused, UnicodeDecodeError):
-        pass
-    else:
-        if len(decoded) == len(raws):  # no blank line skipped: the n-th value is the n-th line
-            return decoded, raws
-    return [_decode_line(raw) for raw in raws], raws
-
-
-def _decode_line(raw: bytes | str) -> Any:
-    """One line's typed decoding, or None where the typed decoder refuses it."""
-    try:
-        if type(raw) is bytes and not raw.isascii():
-            raw.decode()
-        return DECODER.decode(raw)
-    except (*Refused, UnicodeDecodeError):
-        return None
-
-
-def _add_batches(
-    ledger: Ledger,
-    batches: Iterable[tuple[Sequence[Any], Sequence[bytes | str]]],
-    file: str,
-    progress: Callable[[int], None] | None,
-) -> None:
-    """Decoded lines beside their text into the ledger; `progress(lines read)` after each batch.
-
-    The hot loop of a large log. A usage record the typed decoder read is added here, with `Ledger.add`
-    inlined for a request of a kind already seen that none of its checks stops (priced, every class priced,
-    within the context window, a fee for its searches, no watch, no tags): the same sums `add` would make.
-    A Claude Code line goes to `claude_code.take_typed`; anything else, and anything refused, to the json
-    path (`_json_line`), exactly as before the typed decoder existed.
+    The hot loop of a large log. Each line goes to the typed decoder first; a usage record it reads is added
+    here, with `Ledger.add` inlined for a request of a kind already seen that none of its checks stops
+    (priced, every class priced, within the context window, a fee for its searches, no watch, no tags): the
+    same sums `add` would make. A Claude Code line goes to `claude_code.take_typed`; anything else, and
+    anything refused, to the json path (`_json_line`), exactly as before the typed decoder existed.
     """
+    typed = DECODER.decode
     untagged = not ledger.grouping.tag_paths
     inline = untagged and ledger.tally.watch is None
-    add, quick = ledger.add, ledger.known
+    add, quick, dated = ledger.add, ledger.known, ledger.tally.days.add
     days: dict[str, dt.date] = {}
     lineno = 0
-    for decoded, raws in batches:
-        for line, raw in zip(decoded, raws):
-            lineno += 1
-            if line is None:
-                _json_line(ledger, raw, file, lineno, days)
-                continue
-            usage, stamp = line.usage, line.timestamp
-            if line.result is not UNSET:
-                _json_line(ledger, raw, file, lineno, days)
-                continue
-            if usage is UNSET:  # no usage at its top: a Claude Code line, or a shape for the json path
-                if not (
-                    claude_code.is_claude_code(False, line.type, line.sessionId is not None)
-                    and claude_code.take_typed(ledger, line, file, lineno, days)
-                ):
-                    _json_line(ledger, raw, file, lineno, days)
-                continue
-            if usage is None or stamp is None or not untagged:
-                _json_line(ledger, raw, file, lineno, days)
-                continue
-            given_in, given_out = usage.input_tokens, usage.output_tokens  # `decoding.counts`, inlined
-            inp: int
-            out: int
-            if type(given_in) is int and type(given_out) is int:
-                inp, out = given_in, given_out
-            else:
-                read = counts(usage)
-                if read is None:
-                    _json_line(ledger, raw, file, lineno, days)
-                    continue
-                inp, out = read[0], read[1]
-            written, split = usage.cache_creation_input_tokens, usage.cache_creation
-            if split is None:
-                w5, w1 = written, 0
-            else:
-                w5, w1 = split.ephemeral_5m_input_tokens, split.ephemeral_1h_input_tokens
-                if w5 + w1 < written:  # only then has `split_writes` anything to do
-                    w5, w1 = split_writes(written, w5, w1)
-            tools = usage.server_tool_use
-            web_searches = 0 if tools is None else tools.web_search_requests
-            cached, geo, speed = usage.cache_read_input_tokens, usage.inference_geo or None, usage.speed
-            try:
-                day: dt.date = parse_day(stamp, days)  # type: ignore[assignment]  # a date: the stamp is not None
-            except InputError:  # the json path reports it, as it always has
-                _json_line(ledger, raw, file, lineno, days)
-                continue
-            model, batch = line.model, usage.service_tier == "batch"
-            known = quick.get((model, day, batch, geo, speed)) if inline and type(model) is str else None
-            if known is not None:
-                schedule, fast, window, thresholds, _, no_fee, plain = known
-                prompt = inp + w5 + w1 + cached
-                if fast and (window is None or prompt <= window) and not (web_searches and no_fee):
-                    sums = plain[schedule.segment(prompt) if thresholds else 0]  # type: ignore[union-attr]
-                    if sums is not None:  # made by `add` for this kind, which also noted its day
-                        sums[0] += 1
-                        sums[1] += 1
-                        sums[2] += inp
-                        sums[3] += out
-                        sums[4] += w5
-                        sums[5] += w1
-                        sums[6] += cached
-                        sums[7] += web_searches
-                        continue
-            add(
-                file,
-                lineno,
-                model,
-                day,
-                batch,
-                geo,
-                speed,
-                (inp, out, w5, w1, cached),
-                web_searches,
-                1,
-                _NO_TAGS,
-                stamp=stamp,
-            )
-        if progress is not None:
+    for lineno, raw in enumerate(lines, 1):  # noqa: B007 - the last line number is the count, used below
+        if progress is not None and not lineno % PROGRESS_EVERY:
             progress(lineno)
+        try:
+            if type(raw) is bytes and not raw.isascii():
+                raw.decode()  # msgspec does not check UTF-8 in the fields it skips; json does
+            line = typed(raw)
+        except (*Refused, UnicodeDecodeError):
+            _json_line(ledger, raw, file, lineno, days)
+            continue
+        usage, stamp = line.usage, line.timestamp
+        if line.result is not UNSET:
+            _json_line(ledger, raw, file, lineno, days)
+            continue
+        if usage is UNSET:  # no usage at its top: a Claude Code line, or a shape for the json path
+            if not (
+                claude_code.is_claude_code(False, line.type, line.sessionId is not None)
+                and claude_code.take_typed(ledger, line, file, lineno, days)
+            ):
+                _json_line(ledger, raw, file, lineno, days)
+            continue
+        if usage is None or stamp is None or not untagged:
+            _json_line(ledger, raw, file, lineno, days)
+            continue
+        given_in, given_out = usage.input_tokens, usage.output_tokens  # `decoding.counts`, inlined
+        inp: int
+        out: int
+        if type(given_in) is int and type(given_out) is int:
+            inp, out = given_in, given_out
+        else:
+            read = counts(usage)
+            if read is None:
+                _json_line(ledger, raw, file, lineno, days)
+                continue
+            inp, out = read[0], read[1]
+        written, split = usage.cache_creation_input_tokens, usage.cache_creation
+        if split is None:
+            w5, w1 = written, 0
+        else:
+            w5, w1 = split.ephemeral_5m_input_tokens, split.ephemeral_1h_input_tokens
+            if w5 + w1 < written:  # only then has `split_writes` anything to do
+                w5, w1 = split_writes(written, w5, w1)
+        tools = usage.server_tool_use
+        web_searches = 0 if tools is None else tools.web_search_requests
+        cached, geo, speed = usage.cache_read_input_tokens, usage.inference_geo or None, usage.speed
+        try:
+            day: dt.date = parse_day(stamp, days)  # type: ignore[assignment]  # a date: the stamp is not None
+        except InputError:  # the json path reports it, as it always has
+            _json_line(ledger, raw, file, lineno, days)
+            continue
+        model, batch = line.model, usage.service_tier == "batch"
+        known = quick.get((model, day, batch, geo, speed)) if inline and type(model) is str else None
+        if known is not None:
+            schedule, fast, window, thresholds, _, no_fee, plain = known
+            prompt = inp + w5 + w1 + cached
+            if fast and (window is None or prompt <= window) and not (web_searches and no_fee):
+                sums = plain[schedule.segment(prompt) if thresholds else 0]  # type: ignore[union-attr]
+                if sums is not None:
+                    dated(day)
+                    sums[0] += 1
+                    sums[1] += 1
+                    sums[2] += inp
+                    sums[3] += out
+                    sums[4] += w5
+                    sums[5] += w1
+                    sums[6] += cached
+                    sums[7] += web_searches
+                    continue
+        add(
+            file,
+            lineno,
+            model,
+            day,
+            batch,
+            geo,
+            speed,
+            (inp, out, w5, w1, cached),
+            web_searches,
+            1,
+            _NO_TAGS,
+            stamp=stamp,
+        )
     ledger.tally.lines += lineno
 
 
