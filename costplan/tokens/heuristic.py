@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from costplan.errors import InputError
-from costplan.tokens.facts import Facts, IntervalKind, ModelFacts, load_facts
+from costplan.tokens.facts import Facts, Interval, IntervalKind, ModelFacts, Tokenizer, load_facts
 from costplan.tokens.images import ImageSize, image_size_b64, image_tokens
 from costplan.tokens.pdf import PdfInfo, pdf_info_b64
 from costplan.tokens.text import EMPTY, FEATURES, TextCounts, text_counts
@@ -496,6 +496,17 @@ def interval_kind(breakdown_: Breakdown) -> IntervalKind:
     return "with_tools" if counts.get("tools") else "without_tools"
 
 
+def _bounds(
+    known: float, scaled: float, generation: Tokenizer, interval: Interval, kind: IntervalKind
+) -> tuple[float, float]:
+    """The interval around `known` tokens, before rounding: the text part (`scaled`) spans the tokenizer's
+    measured ratio range, the whole spans the band of the request's kind, and `interval.tokens` either side."""
+    band_low, band_high = interval.band(kind)
+    low = (known + scaled * (generation.low - 1)) * band_low - interval.tokens
+    high = (known + scaled * (generation.high - 1)) * band_high + interval.tokens
+    return low, high
+
+
 def estimate(
     request: Mapping[str, Any],
     *,
@@ -508,20 +519,18 @@ def estimate(
 
     The interval multiplies the estimate by a low and a high quantile of true/estimate measured on projects the
     weights never saw (leave one project out), +-2 tokens. The band depends on the request's kind
-    (`interval_kind`: with tool definitions or without); on the 2026 tokenizer the text part also spans the
-    measured ratio range; media that could not be sized spans from nothing to the size cap.
+    (`interval_kind`: with tool definitions, without, or with a hidden one); on the 2026 tokenizer the text
+    part also spans the measured ratio range; media that could not be sized spans from nothing to the size cap.
     """
     facts = facts or load_facts()
     family = facts.model(model)
     found = breakdown(request, model=model, on=on, facts=facts, media=media)
     split = parts(found, model=model, facts=facts, on=on)
     generation = facts.file.tokenizers[family.tokenizer]
-    interval = facts.file.interval
-    band_low, band_high = interval.band(interval_kind(found))
     known = split.fixed + split.frame + split.scaled + split.hidden
     value = known + split.unknown
-    low = (known + split.scaled * (generation.low - 1)) * band_low - interval.tokens
-    high = (known + split.scaled * (generation.high - 1)) * band_high + interval.tokens + split.unknown_high
+    low, high = _bounds(known, split.scaled, generation, facts.file.interval, interval_kind(found))
+    high += split.unknown_high
     notes = list(dict.fromkeys(found.notes))
     if family.family == "unknown":
         notes.append(f"model {model} is not in tokenizer.yaml: assumed the newest tokenizer and tool prompt")
@@ -547,12 +556,9 @@ def estimate_text(text: str, *, model: str, facts: Facts | None = None) -> Estim
     counts = text_counts(text)
     scaled = generation.text * sum(weights.get(f"text.{name}", 0.0) * getattr(counts, name) for name in FEATURES)
     frame = weights.get("system", 0.0) if text else 0.0
-    interval = facts.file.interval
-    band_low, band_high = interval.band("without_tools")  # text alone defines no tool
     known = frame + scaled
     tokens = max(0, round(known))
-    low = (known + scaled * (generation.low - 1)) * band_low - interval.tokens
-    high = (known + scaled * (generation.high - 1)) * band_high + interval.tokens
+    low, high = _bounds(known, scaled, generation, facts.file.interval, "without_tools")  # text defines no tool
     return Estimate(
         tokens=tokens,
         low=max(0, min(tokens, math.floor(low))),
