@@ -20,6 +20,7 @@ from costplan.planning.traffic import (
     Sizes,
     StreamPlan,
     TrafficSpec,
+    cached_part,
     hourly_shape,
     plan_traffic,
 )
@@ -48,7 +49,7 @@ def traffic_spec(stream: Stream) -> TrafficSpec:
         hourly_shape=hourly_shape(stream.shape),
         user=sizes(stream.input_tokens),
         output=sizes(stream.output_tokens),
-        cache=None if cache is None else CacheSpec(cache.ttl, cache.minutes, cache.prefixes),
+        cache=None if cache is None else CacheSpec(cache.ttl, cache.minutes, cache.entries, cache.cached_tokens),
         conversation=None if conversation is None else ConversationSpec(conversation.turns, conversation.think_time),
         batch=stream.batch,
         web_searches=stream.web_searches,
@@ -122,16 +123,19 @@ def _caching_warnings(plan: StreamPlan, log: WarningLog) -> None:
     spec, record = plan.spec, plan.record
     if spec.cache is None:
         return
+    head = cached_part(plan.prefix, spec)
+    part = "prefix" if head == plan.prefix else f"shared part of the prefix ({head:,} of {plan.prefix:,} tokens)"
     min_cache = record.min_cacheable_tokens
     if min_cache is None:
         log.add(
             f"stream {spec.name}: the minimum cacheable length of {record.id} is not published; "
-            f"assumed the {plan.prefix:,}-token prefix is cached"
+            f"assumed the {head:,}-token {'prefix' if head == plan.prefix else 'shared part'} is cached"
         )
     elif not plan.prefix_cached:
         what = "the conversation history once it is long enough" if spec.conversation else "nothing"
+        size = f"prefix of {head:,} tokens" if head == plan.prefix else part
         log.add(
-            f"stream {spec.name}: prefix of {plan.prefix:,} tokens is below the {min_cache:,}-token minimum "
+            f"stream {spec.name}: {size} is below the {min_cache:,}-token minimum "
             f"cacheable length of {record.id}: it is never cached ({what} is)"
         )
     if spec.batch > 0:
@@ -157,6 +161,13 @@ def plan_streams(
         except InputError as exc:
             raise InputError(f"{where(workload, stream, 'model')}: {exc.message}", fix=exc.fix) from None
         prefix, prefix_method = prefix_tokens(workload, stream, record, method, strict, log)
+        shared = stream.cache.shared_tokens if stream.cache is not None else None
+        if shared is not None and shared > prefix:
+            raise InputError(
+                f"{where(workload, stream, 'cache')}: cache.shared_tokens ({shared:,}) is more than the prefix it is "
+                f"part of ({prefix:,} tokens of system prompt and tools on {record.id}, counted: {prefix_method})",
+                fix="give shared_tokens at most the prefix (`costplan count` counts a prompt file)",
+            )
         plan = plan_traffic(traffic_spec(stream), record, prefix, prefix_method, days, curves)
         _caching_warnings(plan, log)
         plans.append(plan)

@@ -86,11 +86,14 @@ class Sizes:
 
 
 class CacheSpec(NamedTuple):
-    """Prompt caching of the tools+system prefix: its TTL and how many distinct prefixes split the traffic."""
+    """Prompt caching of the tools+system prefix: its TTL, how many distinct cache entries split the traffic,
+    and where the breakpoint sits: after `cached_tokens` of the prefix (the rest is sent after it, uncached),
+    or after the whole prefix (None)."""
 
     ttl: Literal["5m", "1h"]
     minutes: int
     prefixes: int
+    cached_tokens: int | None = None
 
 
 class ConversationSpec(NamedTuple):
@@ -232,13 +235,27 @@ class Turn(NamedTuple):
         return self.kinds[-1]
 
 
+def cached_part(prefix: int, spec: TrafficSpec) -> int:
+    """Tokens of the prefix up to its cache breakpoint: all of it, or the part before a breakpoint placed
+    inside it (`CacheSpec.cached_tokens`: the part every tenant shares). The rest follows the breakpoint."""
+    if spec.cache is None or spec.cache.cached_tokens is None:
+        return prefix
+    return min(spec.cache.cached_tokens, prefix)
+
+
 def build_turns(prefix: int, spec: TrafficSpec, min_cache: int | None) -> tuple[tuple[Turn, ...], bool]:
-    """The request variants of every turn, and whether the prefix itself is cached."""
+    """The request variants of every turn, and whether the prefix itself is cached.
+
+    The prefix is cached up to its breakpoint (`cached_part`); what follows the breakpoint (`tail`) is input
+    on every request that does not read a conversation's cached history, like the new input.
+    """
     cached = spec.cache is not None
     conversational = spec.conversation is not None
     warm = warm_history(spec)
     floor = min_cache or 0
-    prefix_cached = cached and prefix > 0 and prefix >= floor
+    head = cached_part(prefix, spec)
+    tail = prefix - head
+    prefix_cached = cached and head > 0 and head >= floor
     u, o = spec.user.mean, spec.output.mean
     turns = []
     for j in range(1, spec.turns + 1):
@@ -248,7 +265,7 @@ def build_turns(prefix: int, spec: TrafficSpec, min_cache: int | None) -> tuple[
         kinds: list[Kind] = []
         if not conv:
             if prefix_cached:
-                kinds += [Kind(0, 1, history, 0, prefix, "input"), Kind(1, -1, history, prefix, 0, "input")]
+                kinds += [Kind(0, 1, tail + history, 0, head, "input"), Kind(1, -1, tail + history, head, 0, "input")]
             else:
                 kinds.append(Kind(1, 0, prefix + history, 0, 0, "input"))
         else:
@@ -258,7 +275,7 @@ def build_turns(prefix: int, spec: TrafficSpec, min_cache: int | None) -> tuple[
                 cold = 1 - warm
             if prefix_cached:
                 kinds += [
-                    Kind(0, cold, 0, history, prefix, "write"),
+                    Kind(0, cold, 0, tail + history, head, "write"),
                     Kind(cold, -cold, 0, prefix + history, 0, "write"),
                 ]
             else:

@@ -201,11 +201,58 @@ class Distribution(_Strict):
 TokenSize = Annotated[int, Field(ge=0, le=MAX_REQUEST_TOKENS)] | Distribution
 
 
+CacheLayout = Literal["per-tenant", "shared"]
+
+
 class Cache(_Strict):
-    """Prompt caching of the tools+system prefix, shared by `prefixes` distinct prefixes."""
+    """Prompt caching of the tools+system prefix, shared by `prefixes` distinct prefixes.
+
+    With `shared_tokens`, the prefix is described as a part every tenant sends (the first `shared_tokens` of
+    tools then system) and a part that differs per tenant (the rest). `layout` says where the cache breakpoint
+    sits: `per-tenant` (the default, as without `shared_tokens`) after the whole prefix, so the `prefixes`
+    distinct prefixes are cached one by one; `shared` after the shared part, cached once for every tenant,
+    with each tenant's part sent after the breakpoint as uncached input.
+    """
 
     ttl: Literal["5m", "1h"] = Field(default="5m", description="Cache lifetime; a hit refreshes it.")
     prefixes: int = Field(default=1, ge=1, le=MAX_LIMIT, description="Distinct cached prefixes that split the traffic.")
+    shared_tokens: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_REQUEST_TOKENS,
+        description="Tokens at the start of the prefix (tools, then system) that all `prefixes` share; the rest "
+        "differs per tenant. At most the prefix; needs prefixes of 2 or more. Lets `costplan optimize` try "
+        "caching the shared part once (`layout: shared`).",
+    )
+    layout: CacheLayout = Field(
+        default="per-tenant",
+        description="Where the cache breakpoint sits: per-tenant, after the whole prefix (`prefixes` cached "
+        "entries); shared, after the `shared_tokens` (one entry for every tenant, the per-tenant rest sent "
+        "uncached after it). Needs shared_tokens.",
+    )
+
+    @model_validator(mode="after")
+    def _layout(self) -> Cache:
+        if self.shared_tokens is not None and self.prefixes < 2:
+            raise ValueError(
+                "shared_tokens is what the `prefixes` distinct prefixes have in common, but prefixes is 1: "
+                "the whole prefix is shared"
+            )
+        if self.layout == "shared" and self.shared_tokens is None:
+            raise ValueError(
+                "layout: shared caches the part every tenant sends, but shared_tokens does not say its size"
+            )
+        return self
+
+    @property
+    def entries(self) -> int:
+        """Distinct cache entries that split the traffic: one for the shared layout, else `prefixes`."""
+        return 1 if self.layout == "shared" else self.prefixes
+
+    @property
+    def cached_tokens(self) -> int | None:
+        """Tokens up to the cache breakpoint: the shared part in the shared layout, else the whole prefix (None)."""
+        return self.shared_tokens if self.layout == "shared" else None
 
     @property
     def minutes(self) -> int:
@@ -279,7 +326,22 @@ class Stream(_Strict):
             raise ValueError("give system_tokens or system_prompt, not both")
         if self.speed == "fast" and self.batch > 0:
             raise ValueError("fast mode cannot be combined with batch; set batch: 0 or speed: standard")
+        known = self.given_prefix_tokens
+        shared = self.cache.shared_tokens if self.cache is not None else None
+        if shared is not None and known is not None and shared > known:
+            raise ValueError(
+                f"shared_tokens ({shared:,}) is more than the prefix it is part of ({known:,} tokens of "
+                "system_tokens and tools)"
+            )
         return self
+
+    @property
+    def given_prefix_tokens(self) -> int | None:
+        """The prefix's size (tools + system) when the workload gives it as numbers; None when a prompt file or
+        tool definitions are counted by the estimate."""
+        if self.system_prompt is not None or isinstance(self.tools, list):
+            return None
+        return (self.system_tokens or 0) + (self.tools or 0)
 
     @property
     def daily_requests(self) -> float:
@@ -480,6 +542,8 @@ def _explain(exc: ValidationError, lines: dict[KeyPath, int], file: str, data: A
         ),
     )
     loc = _clean_loc(tuple(item["loc"]))
+    if len(loc) == 2 and loc[0] == "streams" and "is more than the prefix it is part of" in str(item["msg"]):
+        loc = (*loc, "cache", "shared_tokens")  # found by the stream's check against its prefix: point at the field
     line = None
     for cut in range(len(loc), -1, -1):
         key = (*loc[:cut], "__key__") if cut == len(loc) else loc[:cut]
@@ -512,7 +576,23 @@ def _explain(exc: ValidationError, lines: dict[KeyPath, int], file: str, data: A
         fix = "a list of model ids, e.g. alternatives: [claude-haiku-4-5]"
     if loc and loc[-1] == "latency":
         fix = "a duration such as 24h, 30m or 45s"
+    fix = _cache_fix(loc, message) or fix
     return InputError(f"{where}: {field}: {message}{shown}", fix=fix)
+
+
+def _cache_fix(loc: KeyPath, message: str) -> str | None:
+    """The fix for an error in a stream's `cache:` layout fields, or None for another error."""
+    if "shared_tokens" in loc and "more than the prefix" in message:
+        return "give shared_tokens at most system_tokens + tools: the part of the prefix every tenant sends"
+    if "shared_tokens" in loc:
+        return "a whole number of tokens, 1 or more: the part of the prefix every tenant sends"
+    if "layout" in loc:
+        return "use layout: per-tenant (the default) or layout: shared"
+    if "but prefixes is 1" in message:
+        return "give prefixes: K (the number of distinct per-tenant prefixes), or drop shared_tokens"
+    if "shared_tokens does not say" in message:
+        return "give shared_tokens: N (the tokens every tenant shares), or use layout: per-tenant"
+    return None
 
 
 def workload_from_mapping(
