@@ -10,6 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from costplan.planning.optimizer.levers import LEVER_NAMES
 from costplan.render.document import Document, Mark, Table
 from costplan.render.values import usd
 
@@ -29,7 +30,7 @@ def _changes(item: dict[str, Any]) -> str:
 
 
 def _change(change: dict[str, Any]) -> str:
-    what = "usage tier" if change["lever"] == "tier" else change["lever"]
+    what = LEVER_NAMES.get(change["lever"], change["lever"])
     head = f"{change['stream']}: " if change["stream"] is not None else ""
     return f"{head}{what} {change['from']} -> {change['to']}"
 

@@ -1,9 +1,11 @@
 """The levers a team controls on each stream, and a workload with some of them moved.
 
 A stream's setting of its levers is a `Setting`: caching (off, 5-minute or 1-hour TTL), the share sent
-through Message Batches, and the model. `stream_levers` lists the settings the optimizer may try, and only
-those the user allowed: models from the stream's own `alternatives` (never one that retires inside the
-horizon), batch only for a stream that declares it can wait a day (`latency: 24h`). `apply` writes a setting
+through Message Batches, the model, and the cached prefix's layout. `stream_levers` lists the settings the
+optimizer may try, and only those the user allowed: models from the stream's own `alternatives` (never one
+that retires inside the horizon), batch only for a stream that declares it can wait a day (`latency: 24h`),
+the layout only where the workload says which part of its per-tenant prefixes is shared
+(`cache: {prefixes: K, shared_tokens: N}`). `apply` writes a setting
 into the workload as the user would have written it, token figures rescaled when the new model counts text
 with another tokenizer, so every figure the optimizer shows is an estimate of a workload one can write down.
 """
@@ -20,21 +22,32 @@ from costplan.billing.catalog import PriceBook
 from costplan.billing.tables import ModelRecord
 from costplan.errors import InputError
 from costplan.planning.streams import where
-from costplan.planning.workload import Cache, Distribution, Stream, TokenSize, Workload
+from costplan.planning.workload import Cache, CacheLayout, Distribution, Stream, TokenSize, Workload
 
 CacheSetting = Literal["off", "5m", "1h"]
-Lever = Literal["cache", "batch", "model", "tier"]
+Lever = Literal["cache", "layout", "batch", "model", "tier"]
+# How a change names its lever, in a table cell and a changelog line (the renderers read it from here).
+LEVER_NAMES: dict[str, str] = {
+    "cache": "cache",
+    "layout": "prefix layout",
+    "batch": "batch",
+    "model": "model",
+    "tier": "usage tier",
+}
+LAYOUTS: tuple[CacheLayout, ...] = ("per-tenant", "shared")
 BATCH_LATENCY = 24 * 3600  # a message batch may take up to 24 h: only a stream that can wait that long is batched
 BATCH_SHARES = (0.5, 1.0)  # tried above the stream's own share; half is the fallback when all of it does not fit
 
 
 @dataclass(frozen=True)
 class Setting:
-    """One stream's levers: caching, batch share, model (as the workload names it)."""
+    """One stream's levers: caching, batch share, model (as the workload names it), and where the cache
+    breakpoint sits in a per-tenant prefix (`Cache.layout`; it matters only while caching is on)."""
 
     cache: CacheSetting
     batch: float
     model: str
+    layout: CacheLayout = "per-tenant"
 
 
 @dataclass(frozen=True)
@@ -52,7 +65,7 @@ class Change:
 
     def describe(self) -> str:
         """`chat: cache 5m -> 1h`, as a table cell and a changelog line."""
-        what = {"cache": "cache", "batch": "batch", "model": "model", "tier": "usage tier"}[self.lever]
+        what = LEVER_NAMES[self.lever]
         head = f"{self.stream}: " if self.stream is not None else ""
         return f"{head}{what} {self.old} -> {self.new}"
 
@@ -75,24 +88,31 @@ class StreamLevers:
     batches: tuple[float, ...]
     models: tuple[Target, ...]  # the current model first
     notes: tuple[str, ...]
+    layouts: tuple[CacheLayout, ...] = ("per-tenant",)
+
+    def _layouts(self, cache: CacheSetting) -> tuple[CacheLayout, ...]:
+        """The layouts worth trying with a cache setting: with caching off there is no breakpoint to move."""
+        return self.layouts if cache != "off" else (self.current.layout,)
 
     def settings(self) -> list[Setting]:
         """Every combination of this stream's levers, the current setting first."""
         out = [self.current]
         for model in self.models:
             for cache in self.caches:
-                for batch in self.batches:
-                    setting = Setting(cache, batch, model.name)
-                    if setting != self.current:
-                        out.append(setting)
+                for layout in self._layouts(cache):
+                    for batch in self.batches:
+                        setting = Setting(cache, batch, model.name, layout)
+                        if setting != self.current:
+                            out.append(setting)
         return out
 
     def singles(self) -> list[Setting]:
         """The settings that move exactly one lever from the current one."""
         now = self.current
-        out = [Setting(c, now.batch, now.model) for c in self.caches if c != now.cache]
-        out += [Setting(now.cache, b, now.model) for b in self.batches if b != now.batch]
-        out += [Setting(now.cache, now.batch, m.name) for m in self.models[1:]]
+        out = [Setting(c, now.batch, now.model, now.layout) for c in self.caches if c != now.cache]
+        out += [Setting(now.cache, now.batch, now.model, x) for x in self._layouts(now.cache) if x != now.layout]
+        out += [Setting(now.cache, b, now.model, now.layout) for b in self.batches if b != now.batch]
+        out += [Setting(now.cache, now.batch, m.name, now.layout) for m in self.models[1:]]
         return out
 
     def target(self, name: str) -> Target:
@@ -100,7 +120,8 @@ class StreamLevers:
 
 
 def current_setting(stream: Stream) -> Setting:
-    return Setting(stream.cache.ttl if stream.cache else "off", stream.batch, stream.model)
+    cache = stream.cache
+    return Setting(cache.ttl if cache else "off", stream.batch, stream.model, cache.layout if cache else "per-tenant")
 
 
 def _has_prefix(stream: Stream) -> bool:
@@ -144,7 +165,9 @@ def stream_levers(workload: Workload, index: int, book: PriceBook, start: dt.dat
             f"stream {stream.name}: batch not tried: latency {_duration(stream.latency)} is under the 24 h a "
             "message batch may take"
         )
-    return StreamLevers(index, current, caches, batches, tuple(models), tuple(notes))
+    # the layout is a lever only where the workload says which part of its per-tenant prefixes is shared
+    layouts = LAYOUTS if stream.cache is not None and stream.cache.shared_tokens is not None else (current.layout,)
+    return StreamLevers(index, current, caches, batches, tuple(models), tuple(notes), layouts)
 
 
 def _unusable(record: ModelRecord, book: PriceBook, start: dt.date, end: dt.date) -> str | None:
@@ -237,9 +260,12 @@ def apply(stream: Stream, levers: StreamLevers, setting: Setting) -> Moved:
     now = levers.current
     update: dict[str, object] = {}
     changes: list[Change] = []
+    cache: dict[str, object] | None = None  # the moved stream's `cache:` fields, None for caching off
+    if setting.cache != "off":
+        cache = {**(stream.cache.model_dump(exclude_unset=True) if stream.cache else {}), "ttl": setting.cache}
+        if setting.layout != now.layout:
+            cache["layout"] = setting.layout
     if setting.cache != now.cache:
-        prefixes = stream.cache.prefixes if stream.cache else 1
-        update["cache"] = None if setting.cache == "off" else Cache(ttl=setting.cache, prefixes=prefixes)
         note = (
             "the prefix is billed as plain input"
             if setting.cache == "off"
@@ -259,15 +285,76 @@ def apply(stream: Stream, levers: StreamLevers, setting: Setting) -> Moved:
         note = ""
         if ratio != 1.0:
             update.update(_rescaled(stream, source, target, ratio))
+            shared = cache.get("shared_tokens") if cache is not None else None
+            if cache is not None and isinstance(shared, int):
+                cache["shared_tokens"] = _scaled_shared(stream, shared, source, target, ratio)
             note = f"token figures x{ratio:.4g} for the {generation(target)} tokenizer"
         changes.append(Change(stream.name, "model", now.model, setting.model, note))
+    if cache != _cache_fields(stream):
+        update["cache"] = cache
     data = {**stream.model_dump(exclude_unset=True), **update}
     try:
         moved = Stream.model_validate(data)
     except ValidationError as exc:
         problem = exc.errors()[0]["msg"]
         raise InputError(f"stream {stream.name}: {problem}", fix="this setting is not tried") from None
+    if setting.cache != "off" and setting.layout != now.layout and moved.cache is not None:
+        old, new, note = layout_change(moved, moved.cache.model_copy(update={"layout": now.layout}), moved.cache)
+        changes.insert(1 if setting.cache != now.cache else 0, Change(stream.name, "layout", old, new, note))
     return Moved(moved, tuple(changes))
+
+
+def _cache_fields(stream: Stream) -> dict[str, object] | None:
+    """The stream's `cache:` fields as `apply` builds them (its TTL always given), None without caching."""
+    if stream.cache is None:
+        return None
+    return {**stream.cache.model_dump(exclude_unset=True), "ttl": stream.cache.ttl}
+
+
+def layout_change(stream: Stream, before: Cache, after: Cache) -> tuple[str, str, str]:
+    """A layout change as a user reads it: `per-tenant 40 x 8,000` -> `shared 6,000 cached + 2,000 uncached`,
+    and what it implies. Sizes are the stream's own figures; where a prompt file or tool definitions are
+    counted by the estimate the prefix's size is not known here, and the text says `the rest`."""
+    prefix = stream.given_prefix_tokens
+    shared = after.shared_tokens or before.shared_tokens or 0
+    tenants = before.prefixes
+    rest = f"{prefix - shared:,}" if prefix is not None else "the per-tenant rest"
+
+    def text(cache: Cache) -> str:
+        if cache.layout == "shared":
+            return f"shared {shared:,} cached + {rest} uncached"
+        return f"per-tenant {tenants:,} x {prefix:,}" if prefix is not None else f"per-tenant {tenants:,} prefixes"
+
+    if after.layout == "shared":
+        note = (
+            f"the breakpoint moves after the {shared:,} tokens all {tenants:,} tenants share: one cache entry "
+            f"instead of {tenants:,}; each tenant's part is sent after it as input"
+        )
+    else:
+        note = f"the breakpoint moves after each tenant's whole prefix: {tenants:,} cache entries instead of one"
+    return text(before), text(after), note
+
+
+def _scaled_shared(stream: Stream, shared: int, source: ModelRecord, target: ModelRecord, ratio: float) -> int:
+    """The shared part of the prefix on another tokenizer: tools come first in the prefix, so a part that holds
+    them all holds the new model's tool tokens (`scaled_tools`) and the rest of it rescaled."""
+    tools = stream.tools if isinstance(stream.tools, int) else 0
+    if tools and shared >= tools:
+        new = scaled_tools(tools, source, target, ratio) + round((shared - tools) * ratio)
+    else:
+        new = round(shared * ratio)
+    bound = _rescaled_prefix(stream, source, target, ratio)
+    return max(1, new if bound is None else min(new, bound))
+
+
+def _rescaled_prefix(stream: Stream, source: ModelRecord, target: ModelRecord, ratio: float) -> int | None:
+    """The numeric prefix (system_tokens + tools) on another tokenizer, as `_rescaled` writes it."""
+    if stream.given_prefix_tokens is None:
+        return None
+    system = scaled(stream.system_tokens, ratio) if stream.system_tokens is not None else 0
+    tools = scaled_tools(stream.tools, source, target, ratio) if isinstance(stream.tools, int) else 0
+    assert isinstance(system, int)
+    return system + tools
 
 
 def _rescaled(stream: Stream, source: ModelRecord, target: ModelRecord, ratio: float) -> dict[str, object]:

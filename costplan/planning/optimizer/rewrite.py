@@ -21,7 +21,8 @@ from costplan.planning.optimizer.levers import Change
 from costplan.planning.workload import Cache, Distribution, Stream, Workload, parse_workload
 
 MARK = "costplan optimize"
-_LEVER_OF = {"cache": "cache", "batch": "batch", "model": "model", "tier": "tier"}  # other fields follow the model
+# The levers whose changes a field's comment gives the note of; other fields follow the model.
+_LEVERS_OF = {"cache": ("cache", "layout"), "batch": ("batch",), "model": ("model",), "tier": ("tier",)}
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,12 @@ class Edit:
 def yaml_value(value: Any) -> Any:
     """A workload value as a user writes it in YAML: caches and sizes as small mappings, shares as percents."""
     if isinstance(value, Cache):
-        return {"ttl": value.ttl, **({"prefixes": value.prefixes} if value.prefixes != 1 else {})}
+        return {
+            "ttl": value.ttl,
+            **({"prefixes": value.prefixes} if value.prefixes != 1 else {}),
+            **({"shared_tokens": value.shared_tokens} if value.shared_tokens is not None else {}),
+            **({"layout": value.layout} if value.layout != "per-tenant" else {}),
+        }
     if isinstance(value, Distribution):
         return {"mean": _number(value.mean), **({"p95": _number(value.p95)} if value.p95 is not None else {})}
     if isinstance(value, float):
@@ -71,10 +77,10 @@ def edits_for(
             before, after = getattr(old, name), getattr(new, name)
             if before == after:
                 continue
-            change = by_lever.get((old.name, _LEVER_OF.get(name, "model")))
+            found = [by_lever.get((old.name, lever)) for lever in _LEVERS_OF.get(name, ("model",))]
             shown = _percent(after) if name == "batch" else yaml_value(after)
             was = "was unset" if name not in old.model_fields_set else f"was {flow(_shown(name, before))}"
-            note = f"; {change.note}" if change is not None and change.note else ""
+            note = "".join(f"; {change.note}" for change in found if change is not None and change.note)
             edits.append(Edit(("streams", index, name), shown, f"{was}{note}"))
         if relocate is not None and new.system_prompt is not None and not Path(new.system_prompt).is_absolute():
             moved = relocate(new.system_prompt)
