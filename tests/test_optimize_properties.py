@@ -37,6 +37,10 @@ def streams(draw: st.DrawFn, index: int) -> dict:
     cache = draw(st.sampled_from([None, "5m", "1h"]))
     if cache:
         stream["cache"] = {"ttl": cache, "prefixes": draw(st.sampled_from([1, 1, 20]))}
+        if stream["cache"]["prefixes"] > 1 and "system_tokens" in stream and draw(st.booleans()):
+            # the shared part of per-tenant prompts: the optimizer may move the cache breakpoint to it
+            stream["cache"]["shared_tokens"] = draw(st.integers(1, stream["system_tokens"]))
+            stream["cache"]["layout"] = draw(st.sampled_from(["per-tenant", "shared"]))
     latency = draw(st.sampled_from([None, "1h", "24h"]))
     if latency:
         stream["latency"] = latency
