@@ -1,10 +1,11 @@
 """`costplan.optimize`: the cheapest plan that still fits, and every single change ranked by what it saves.
 
 A team that has an estimate asks next "what should we change?". The optimizer moves the levers the team
-controls on each stream (`planning.optimizer.levers`: caching and its TTL, batch share for streams that can
-wait, the models the stream allows), holds every variant to the workload's budgets, rate-limit headroom, the
-usage tier's limits and spend cap (`optimizer.fit`), and searches the combinations cheapest first within a
-time bound (`optimizer.search`). Every figure it reports is a full re-estimate of the changed workload
+controls on each stream (`planning.optimizer.levers`: caching and its TTL, the cached prefix's layout where
+per-tenant prompts describe their shared part, batch share for streams that can wait, the models the stream
+allows), holds every variant to the workload's budgets, rate-limit headroom, the usage tier's limits and
+spend cap (`optimizer.fit`), and searches the combinations cheapest first within a time bound
+(`optimizer.search`). Every figure it reports is a full re-estimate of the changed workload
 through `costplan.estimate`: nothing is scaled or approximated. The result says which usage tiers fit and at
 which minute a limit would bind on the others (`optimizer.tierfit`), and writes the chosen plan as a
 workload file with a comment on each changed line (`optimizer.rewrite`).

@@ -123,17 +123,19 @@ def _caching_warnings(plan: StreamPlan, log: WarningLog) -> None:
     spec, record = plan.spec, plan.record
     if spec.cache is None:
         return
-    head = cached_part(plan.prefix, spec)
-    part = "prefix" if head == plan.prefix else f"shared part of the prefix ({head:,} of {plan.prefix:,} tokens)"
+    head = cached_part(plan.prefix, spec)  # the part before the breakpoint: all of it, or the shared part
+    whole = head == plan.prefix
     min_cache = record.min_cacheable_tokens
     if min_cache is None:
         log.add(
             f"stream {spec.name}: the minimum cacheable length of {record.id} is not published; "
-            f"assumed the {head:,}-token {'prefix' if head == plan.prefix else 'shared part'} is cached"
+            f"assumed the {head:,}-token {'prefix' if whole else 'shared part of the prefix'} is cached"
         )
     elif not plan.prefix_cached:
         what = "the conversation history once it is long enough" if spec.conversation else "nothing"
-        size = f"prefix of {head:,} tokens" if head == plan.prefix else part
+        size = (
+            f"prefix of {head:,} tokens" if whole else f"shared part of the prefix ({head:,} of {plan.prefix:,} tokens)"
+        )
         log.add(
             f"stream {spec.name}: {size} is below the {min_cache:,}-token minimum "
             f"cacheable length of {record.id}: it is never cached ({what} is)"
