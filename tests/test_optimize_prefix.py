@@ -10,6 +10,7 @@ has K = prefixes; a shared layout one entry, with each tenant's part of the pref
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from decimal import Decimal
 from pathlib import Path
@@ -21,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import costplan
+from costplan.billing.catalog import pricebook_of
 from costplan.errors import InputError
 from costplan.planning.optimize import optimize
 from costplan.planning.optimizer.levers import apply, stream_levers
@@ -227,8 +229,7 @@ def test_write_puts_the_layout_on_the_cache_line_with_a_comment_and_reads_back_a
 def test_a_move_to_the_2026_tokenizer_rescales_the_shared_part_with_the_prompt():
     data = workload(tenants(requests_per_day=288, alternatives=["claude-haiku-5-5"]))
     loaded = as_workload(data)
-    book = costplan.billing.catalog.pricebook_of(None)
-    levers = stream_levers(loaded, 0, book, loaded.as_of, 1)  # type: ignore[arg-type]
+    levers = stream_levers(loaded, 0, pricebook_of(None), dt.date(2026, 11, 21), 1)
     assert levers.layouts == ("per-tenant", "shared")
     setting = next(s for s in levers.settings() if s.model == "claude-haiku-5-5" and s.layout == "shared")
     moved = apply(loaded.streams[0], levers, setting).stream
