@@ -7,7 +7,9 @@ The model (the README's "How the numbers are made" says the same in prose):
 - Prefix cache: a request finds its prefix warm with probability p(t) = 1 - exp(-N(t) / K), where N(t) is the
   expected number of requests of the stream in the last TTL (the window ending at t) and K the number of
   distinct prefixes splitting the traffic. Poisson arrivals; a hit refreshes the TTL. A prefix shorter than
-  the model's minimum cacheable length is never cached.
+  the model's minimum cacheable length is never cached. With `layout: shared` the breakpoint sits after the
+  part of K per-tenant prefixes that all share: that part is one entry (K = 1), and the tokens after it are
+  input on every request that does not read a conversation's cached history.
 - Conversations: turn j re-sends the prefix P and the history H_j = (j-1)(mean input + mean output). With a
   cache, each turn writes a breakpoint at its end; the next turn reads it when it comes within the TTL
   (exponential think time with mean theta: probability 1 - exp(-TTL/theta)) and writes only the previous
