@@ -70,7 +70,7 @@ class Line(msgspec.Struct, gc=False):
     (`model`, `usage`, `timestamp`) and a Claude Code line (`type`, `message`, `requestId`, ...). Absent
     fields are `UNSET` where absence and null differ."""
 
-    model: Any = None
+    model: str | None = None  # any other value: the json path, which says what is wrong with it
     usage: Usage | None = UNSET
     timestamp: Any = None
     result: Any = UNSET

@@ -52,6 +52,20 @@ class Known(NamedTuple):
     plain: list[list[int] | None]  # the untagged sums of each segment, once used
 
 
+class Lane(NamedTuple):
+    """A kind of request the parsing loop adds inline (`accounting.parsing`): priced, every class of every
+    segment priced, no watch, no tags. Made by `Ledger.add` when it first sees the kind, after it noted the
+    day, so the inline add need not note it again."""
+
+    limit: int  # the largest prompt the API accepted that day (the context window), or no limit
+    thresholds: tuple[int, ...]  # the prompt-length cliffs: the segment is `bisect_left(thresholds, prompt)`
+    searchable: bool  # web search has a price that day (a search on a day without one is a problem)
+    plain: list[list[int] | None]  # `Known.plain`: the sums of each segment, once used
+
+
+NO_LIMIT = 1 << 62  # above any prompt: token counts are below 10^15 each
+
+
 class Ledger:
     """A record into its price group: the rate schedule of its kind (found once per kind), the checks that
     it can be priced, its prompt-length segment, its tag values, and its counts added to the group's sums.
@@ -76,7 +90,8 @@ class Ledger:
         self.tally.watch = watch
         self.files: list[str] = []
         self._schedules: dict[Kind, RateSchedule | Refusal] = {}
-        self.known: dict[Kind, Known] = {}  # read by `accounting.parsing`'s inlined copy of `add`
+        self.known: dict[Kind, Known] = {}
+        self.lanes: dict[Kind, Lane] = {}  # read by `accounting.parsing`'s inlined copy of `add`
         self._tagged = bool(self.grouping.tag_paths)  # most runs group by model or day: no tag to read
 
     @property
@@ -146,6 +161,7 @@ class Ledger:
         if not isinstance(model, str) or not model:
             tally.problems.add(file, line, "no_model", "no `model` in the record")
             return
+        dated = day is not None
         if day is None:
             day = self.default_day
             tally.undated += 1
@@ -155,6 +171,9 @@ class Ledger:
         known = self.known.get(kind)
         if known is None:
             known = self.known[kind] = self._know(kind)
+            if known.fast and dated and tally.watch is None:  # a lane adds without noting the day again
+                window = NO_LIMIT if known.window is None else known.window
+                self.lanes[kind] = Lane(window, known.thresholds, not known.no_fee, known.plain)
         schedule, _, window, thresholds, unpriced, no_fee, plain = known
         if schedule is None:  # a refusal, said once per kind and counted per line
             refusal = self._schedules[kind]

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from costplan.accounting import claude_code
-from costplan.accounting.decoding import DECODER, UNSET, Refused, counts
+from costplan.accounting.decoding import DECODER, UNSET, Refused, Usage, counts
 from costplan.accounting.grouping import Ledger
 from costplan.accounting.logformats import NotBilled, find_timestamp, parse_day, records_from
 from costplan.billing.usage import read_counts, split_writes
@@ -48,33 +49,29 @@ def add_lines(
     """
     typed = DECODER.decode
     untagged = not ledger.grouping.tag_paths
-    inline = untagged and ledger.tally.watch is None
-    add, quick, dated = ledger.add, ledger.known, ledger.tally.days.add
+    add, lanes = ledger.add, ledger.lanes
     days: dict[str, dt.date] = {}
     lineno = 0
     for lineno, raw in enumerate(lines, 1):  # noqa: B007 - the last line number is the count, used below
         if progress is not None and not lineno % PROGRESS_EVERY:
             progress(lineno)
         try:
-            if type(raw) is bytes and not raw.isascii():
+            if not raw.isascii() and type(raw) is bytes:
                 raw.decode()  # msgspec does not check UTF-8 in the fields it skips; json does
             line = typed(raw)
         except (*Refused, UnicodeDecodeError):
             _json_line(ledger, raw, file, lineno, days)
             continue
         usage, stamp = line.usage, line.timestamp
-        if line.result is not UNSET:
-            _json_line(ledger, raw, file, lineno, days)
-            continue
-        if usage is UNSET:  # no usage at its top: a Claude Code line, or a shape for the json path
+        if type(usage) is not Usage or stamp is None or line.result is not UNSET or not untagged:
+            # no usage at its top: a Claude Code line, or a shape for the json path
             if not (
-                claude_code.is_claude_code(False, line.type, line.sessionId is not None)
+                usage is UNSET
+                and line.result is UNSET
+                and claude_code.is_claude_code(False, line.type, line.sessionId is not None)
                 and claude_code.take_typed(ledger, line, file, lineno, days)
             ):
                 _json_line(ledger, raw, file, lineno, days)
-            continue
-        if usage is None or stamp is None or not untagged:
-            _json_line(ledger, raw, file, lineno, days)
             continue
         given_in, given_out = usage.input_tokens, usage.output_tokens  # `decoding.counts`, inlined
         inp: int
@@ -97,20 +94,26 @@ def add_lines(
         tools = usage.server_tool_use
         web_searches = 0 if tools is None else tools.web_search_requests
         cached, geo, speed = usage.cache_read_input_tokens, usage.inference_geo or None, usage.speed
-        try:
-            day: dt.date = parse_day(stamp, days)  # type: ignore[assignment]  # a date: the stamp is not None
-        except InputError:  # the json path reports it, as it always has
-            _json_line(ledger, raw, file, lineno, days)
-            continue
+        # `parse_day`'s first branch, inlined for the commonest stamp: a date seen before, "T", no offset
+        day = (
+            days.get(stamp[:10])
+            if type(stamp) is str and stamp[10:11] == "T" and "+" not in stamp and stamp.count("-") == 2
+            else None
+        )
+        if day is None:
+            try:
+                day = parse_day(stamp, days)  # type: ignore[assignment]  # a date: the stamp is not None
+            except InputError:  # the json path reports it, as it always has
+                _json_line(ledger, raw, file, lineno, days)
+                continue
         model, batch = line.model, usage.service_tier == "batch"
-        known = quick.get((model, day, batch, geo, speed)) if inline and type(model) is str else None
-        if known is not None:
-            schedule, fast, window, thresholds, _, no_fee, plain = known
+        lane = lanes.get((model, day, batch, geo, speed))
+        if lane is not None:
+            limit, thresholds, searchable, plain = lane
             prompt = inp + w5 + w1 + cached
-            if fast and (window is None or prompt <= window) and not (web_searches and no_fee):
-                sums = plain[schedule.segment(prompt) if thresholds else 0]  # type: ignore[union-attr]
+            if prompt <= limit and (searchable or not web_searches):
+                sums = plain[bisect_left(thresholds, prompt)] if thresholds else plain[0]
                 if sums is not None:
-                    dated(day)
                     sums[0] += 1
                     sums[1] += 1
                     sums[2] += inp
