@@ -16,17 +16,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from costplan.billing.bookcache import load_table, overlay_paths
+from costplan.billing.records import FeePeriod, ModelRecord, Period, PriceTable
 from costplan.billing.schedule import RateSchedule, build_schedule
-from costplan.billing.tables import (
-    FeePeriod,
-    ModelRecord,
-    Period,
-    PricingFile,
-    overlay,
-    overlay_paths,
-    read_pricing_file,
-    shipped_pricing_dir,
-)
 from costplan.dated import in_force, index_in_force
 from costplan.errors import InputError, StaleTableWarning, UnknownModelError, UnpricedModelError
 
@@ -65,7 +57,7 @@ def candidate_names(name: str) -> list[str]:
 class PriceBook:
     """An immutable, indexed view of one pricing file (shipped tables plus any overlays)."""
 
-    table: PricingFile
+    table: PriceTable
     origin: tuple[str, ...] = ()
     _names: dict[str, ModelRecord] = field(init=False, repr=False, compare=False)
     _since: dict[str, list[dt.date]] = field(init=False, repr=False, compare=False)
@@ -217,17 +209,9 @@ def pricebook_of(pricing: PriceBook | str | Path | Iterable[str | Path] | None) 
     return load_pricebook([pricing] if isinstance(pricing, (str, Path)) else list(pricing))
 
 
-@functools.lru_cache(maxsize=1)
-def _shipped() -> PricingFile:
-    return read_pricing_file(shipped_pricing_dir() / "anthropic.yaml")
-
-
 @functools.lru_cache(maxsize=8)
 def _load(extra: tuple[str, ...]) -> PriceBook:
-    table = _shipped()
-    for path in extra:
-        table = overlay(table, read_pricing_file(Path(path)), origin=path)
-    return PriceBook(table, origin=extra)
+    return PriceBook(load_table(extra), origin=extra)
 
 
 @functools.cache

@@ -16,8 +16,8 @@ from decimal import Decimal
 from typing import Any
 
 from costplan.billing.catalog import PriceBook, default_pricebook, pricing_date, to_date
+from costplan.billing.records import ModelRecord
 from costplan.billing.schedule import Rates, RateSchedule, amounts
-from costplan.billing.tables import ModelRecord
 from costplan.billing.usage import TOKEN_CLASSES, Usage, read_counts, read_usage
 from costplan.errors import InputError
 from costplan.render.values import money

@@ -23,7 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from costplan.billing.catalog import PriceBook
-from costplan.billing.tables import PRICE_FIELDS, ModelRecord, Period
+from costplan.billing.records import PRICE_FIELDS, ModelRecord, Period
 from costplan.errors import InputError
 
 FORMATS = ("csv", "jsonl", "sql")

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from costplan.billing.catalog import PriceBook
-from costplan.billing.tables import PRICE_FIELDS, ModelRecord, Period, PriceSet
+from costplan.billing.records import PRICE_FIELDS, ModelRecord, Period, PriceSet
 
 
 def _prices(prices: PriceSet) -> dict[str, Decimal | None]:

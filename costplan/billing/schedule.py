@@ -21,7 +21,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import NamedTuple
 
-from costplan.billing.tables import ModelRecord, Period, PriceSet
+from costplan.billing.records import ModelRecord, Period, PriceSet
 from costplan.billing.usage import TOKEN_CLASSES
 from costplan.errors import FastModeRejected, InputError, UnpricedModelError
 

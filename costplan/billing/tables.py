@@ -1,21 +1,22 @@
-"""The schema of the pricing files in `pricing/`, and loading them.
+"""The schema of the pricing files in `pricing/`, and validating them: the boundary of the price tables.
 
 The files are data a reviewer checks against the sources, so the schema is strict (`extra="forbid"`),
 every price is a `Decimal` in USD per million tokens, and every period names its sources. Validation
-errors name the file and the record, because a pricing file is edited by hand.
+errors name the file and the record, because a pricing file is edited by hand. A validated file becomes
+`billing.records` (`to_records`), which is what the rest of costplan reads; `billing.bookcache` calls in
+here only when the files' bytes were not validated before.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
-from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema, field_validator, model_validator
 
+from costplan.billing.records import PRICE_FIELDS, RECORD_OF, PriceTable
 from costplan.errors import InputError
 from costplan.yamlfile import read_yaml_mapping
 
@@ -33,8 +34,6 @@ Amount = Annotated[
     Decimal,
     WithJsonSchema({"anyOf": [{"type": "string", "pattern": r"^\d+(\.\d+)?$"}, {"type": "number", "minimum": 0}]}),
 ]
-
-PRICE_FIELDS = ("input", "output", "cache_write_5m", "cache_write_1h", "cache_read")
 
 
 class _Strict(BaseModel):
@@ -181,13 +180,6 @@ class ModelRecord(_Strict):
     )
     periods: tuple[Period, ...] = ()
 
-    def context_window_on(self, day: dt.date) -> int | None:
-        """The largest prompt the API accepted on `day`: the beta window while it ran, else the standard one."""
-        beta = self.beta_context
-        if beta is not None and beta.since <= day < beta.until:
-            return beta.tokens
-        return self.context_window
-
     @model_validator(mode="after")
     def _periods_ordered(self) -> ModelRecord:
         days = [p.since for p in self.periods]
@@ -281,15 +273,6 @@ def read_pricing_file(path: Path) -> PricingFile:
         raise InputError(f"{path}: {_describe(exc, data)}", fix="see pricing/schema.json") from None
 
 
-def shipped_pricing_dir() -> Path:
-    """The tables inside the installed wheel, or `pricing/` beside the package in a source checkout."""
-    package = Path(__file__).resolve().parent.parent  # costplan/
-    for candidate in (package / "_pricing", package.parent / "pricing"):
-        if (candidate / "anthropic.yaml").is_file():
-            return candidate
-    raise InputError("the shipped pricing tables are missing", fix="reinstall costplan")
-
-
 def overlay(base: PricingFile, extra: PricingFile, origin: str = "overlay") -> PricingFile:
     """Layer a user's file over the shipped one.
 
@@ -335,10 +318,22 @@ def overlay(base: PricingFile, extra: PricingFile, origin: str = "overlay") -> P
         raise InputError(f"{origin}: {_describe(exc, merged_file)}", fix="rename or remove the clashing name") from None
 
 
-def overlay_paths(explicit: Iterable[Path | str] = ()) -> list[Path]:
-    """Overlay files to apply: `COSTPLAN_PRICING` (os.pathsep-separated) first, then explicit ones."""
-    paths = [Path(p) for p in os.environ.get("COSTPLAN_PRICING", "").split(os.pathsep) if p]
-    return paths + [Path(p) for p in explicit]
+def to_records(table: PricingFile) -> PriceTable:
+    """The validated file as the records the rest of costplan reads (`billing.records`), field for field."""
+    records = _record(table)
+    assert isinstance(records, PriceTable)
+    return records
+
+
+def _record(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        record = RECORD_OF[type(value).__name__]
+        return record(**{name: _record(getattr(value, name)) for name in type(value).model_fields})
+    if isinstance(value, tuple):
+        return tuple(_record(item) for item in value)
+    if isinstance(value, dict):
+        return {key: _record(item) for key, item in value.items()}
+    return value
 
 
 def json_schema() -> dict:

@@ -258,7 +258,7 @@ def read_ratelimit_file(path: Path) -> RateTables:
 def load_ratelimits(path: str | None = None) -> RateTables:
     """The shipped tables (or another file with the same schema)."""
     if path is None:
-        from costplan.billing.tables import shipped_pricing_dir
+        from costplan.billing.bookcache import shipped_pricing_dir
 
         return read_ratelimit_file(shipped_pricing_dir() / "ratelimits.yaml")
     return read_ratelimit_file(Path(path))

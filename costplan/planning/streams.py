@@ -11,7 +11,7 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from costplan.billing.catalog import PriceBook
-from costplan.billing.tables import ModelRecord
+from costplan.billing.records import ModelRecord
 from costplan.errors import InputError
 from costplan.planning.traffic import (
     CacheCurve,

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
-from costplan.billing.tables import ModelRecord
+from costplan.billing.records import ModelRecord
 from costplan.billing.usage import CACHE_WRITE_CLASS, TOKEN_CLASSES
 from costplan.planning.quantiles import Z95, lognormal_sigma, poisson_quantile
 

@@ -5,8 +5,9 @@ Importing this package never imports the `anthropic` SDK; only an API count does
 
 from __future__ import annotations
 
+from costplan.cachedir import cache_dir
 from costplan.tokens.api import ApiSettings, TokenCountRejected, TokenCountUnavailable
-from costplan.tokens.cache import CountCache, cache_dir
+from costplan.tokens.cache import CountCache
 from costplan.tokens.counting import (
     DEFAULT_MODEL,
     MissingKeyError,

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from costplan.cachedir import cache_dir
 from costplan.tokens.api import MAX_PLAUSIBLE_TOKENS
 
 _FORMAT = 1
@@ -35,15 +36,6 @@ _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLL
 
 class CacheWarning(UserWarning):
     """A cache entry could not be read or written; counting goes on without it."""
-
-
-def cache_dir() -> Path:
-    """`$COSTPLAN_CACHE_DIR`, else `$XDG_CACHE_HOME/costplan`, else `~/.cache/costplan`."""
-    explicit = os.environ.get("COSTPLAN_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "costplan"
 
 
 def canonical(value: Any) -> str:

@@ -139,7 +139,7 @@ def normalise_model(name: str) -> str:
 
 def facts_path() -> Path:
     """`tokenizer.yaml` beside the other shipped tables (in the wheel, or `pricing/` in a checkout)."""
-    from costplan.billing.tables import shipped_pricing_dir
+    from costplan.billing.bookcache import shipped_pricing_dir
 
     path = shipped_pricing_dir() / "tokenizer.yaml"
     if not path.is_file():

@@ -19,7 +19,7 @@ from typing import Literal
 from pydantic import ValidationError
 
 from costplan.billing.catalog import PriceBook
-from costplan.billing.tables import ModelRecord
+from costplan.billing.records import ModelRecord
 from costplan.errors import InputError
 from costplan.planning.streams import where
 from costplan.planning.workload import Cache, CacheLayout, Distribution, Stream, TokenSize, Workload

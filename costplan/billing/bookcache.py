@@ -1,0 +1,109 @@
+"""The price table of a run: the shipped file with any overlays, validated once and then read back from a
+cache keyed by the files' bytes.
+
+Validating the tables (`billing.tables`, pydantic) costs about a quarter of a second on every run: the
+pydantic import, the build of eleven models, the YAML and its checks. That is a tenth of pricing a million
+log lines, and nearly all of `costplan cost`. The result depends on nothing but the files' bytes and the
+shape of `billing.records`, so it is stored, after it validated, as MessagePack under
+`<cache dir>/pricebook/<sha256>.msgpack` (`costplan.cachedir`) and read back into the records in about a
+millisecond. Any edit of a file, or of the records' fields, is another key; an entry that does not decode
+is a miss and is written again; a cache that cannot be written is skipped. Nothing but price data is stored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import msgspec
+
+from costplan.billing.records import RECORD_OF, PriceTable
+from costplan.cachedir import cache_dir
+
+FORMAT = b"costplan price table 1"
+SHIPPED_FILE = "anthropic.yaml"
+MAX_ENTRY_BYTES = 16 * 1024 * 1024
+
+
+def shipped_pricing_dir() -> Path:
+    """The tables inside the installed wheel, or `pricing/` beside the package in a source checkout."""
+    from costplan.errors import InputError
+
+    package = Path(__file__).resolve().parent.parent  # costplan/
+    for candidate in (package / "_pricing", package.parent / "pricing"):
+        if (candidate / SHIPPED_FILE).is_file():
+            return candidate
+    raise InputError("the shipped pricing tables are missing", fix="reinstall costplan")
+
+
+def overlay_paths(explicit: Iterable[Path | str] = ()) -> list[Path]:
+    """Overlay files to apply: `COSTPLAN_PRICING` (os.pathsep-separated) first, then explicit ones."""
+    paths = [Path(p) for p in os.environ.get("COSTPLAN_PRICING", "").split(os.pathsep) if p]
+    return paths + [Path(p) for p in explicit]
+
+
+def load_table(overlays: Sequence[str]) -> PriceTable:
+    """The shipped table with `overlays` layered on in order, from the cache when these bytes were validated
+    before; else validated by `billing.tables` (whose errors name the file and record) and then stored."""
+    shipped = shipped_pricing_dir() / SHIPPED_FILE
+    key = _key([shipped, *map(Path, overlays)])
+    entry = None if key is None else cache_dir() / "pricebook" / f"{key}.msgpack"
+    if entry is not None:
+        found = _read(entry)
+        if found is not None:
+            return found
+    from costplan.billing import tables  # the boundary: pydantic is imported only when a table is validated
+
+    table = tables.read_pricing_file(shipped)
+    for path in overlays:
+        table = tables.overlay(table, tables.read_pricing_file(Path(path)), origin=path)
+    records = tables.to_records(table)
+    if entry is not None:
+        _write(entry, msgspec.msgpack.encode(records))
+    return records
+
+
+def _key(files: Sequence[Path]) -> str | None:
+    """The sha256 of the records' shape and each file's bytes, in order; None when a file cannot be read (its
+    error is then reported by the validating path, in its words)."""
+    digest = hashlib.sha256(FORMAT)
+    for cls in RECORD_OF.values():  # another field, or another order, is another key
+        digest.update(f"{cls.__name__}({','.join(f.name for f in dataclasses.fields(cls))})".encode())
+    for path in files:
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
+        digest.update(f"\0{len(data)}\0".encode())
+        digest.update(data)
+    return digest.hexdigest()
+
+
+def _read(entry: Path) -> PriceTable | None:
+    """A stored table, or None: absent, unreadable, too big or not a table of these records."""
+    try:
+        if entry.stat().st_size > MAX_ENTRY_BYTES or not entry.is_file():
+            return None
+        return msgspec.msgpack.decode(entry.read_bytes(), type=PriceTable)
+    except (OSError, msgspec.MsgspecError):
+        return None
+
+
+def _write(entry: Path, data: bytes) -> None:
+    """Store atomically (a temporary file moved into place), or not at all where the cache is not writable."""
+    try:
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".msgpack", dir=entry.parent)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, entry)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError:
+        pass
