@@ -118,10 +118,13 @@ def add_lines(
                     sums[1] += 1
                     sums[2] += inp
                     sums[3] += out
-                    sums[4] += w5
-                    sums[5] += w1
+                    if w5:  # the rarer classes are often 0: a test is cheaper than adding nothing
+                        sums[4] += w5
+                    if w1:
+                        sums[5] += w1
                     sums[6] += cached
-                    sums[7] += web_searches
+                    if web_searches:
+                        sums[7] += web_searches
                     continue
         add(
             file,
