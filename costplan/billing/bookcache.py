@@ -24,7 +24,7 @@ import msgspec
 from costplan.billing.records import RECORD_OF, PriceTable
 from costplan.cachedir import cache_dir
 
-FORMAT = b"costplan price table 1"
+FORMAT = b"costplan price table 1"  # bump when validation starts to change what a file's values read as
 SHIPPED_FILE = "anthropic.yaml"
 MAX_ENTRY_BYTES = 16 * 1024 * 1024
 
@@ -71,8 +71,8 @@ def _key(files: Sequence[Path]) -> str | None:
     """The sha256 of the records' shape and each file's bytes, in order; None when a file cannot be read (its
     error is then reported by the validating path, in its words)."""
     digest = hashlib.sha256(FORMAT)
-    for cls in RECORD_OF.values():  # another field, or another order, is another key
-        digest.update(f"{cls.__name__}({','.join(f.name for f in dataclasses.fields(cls))})".encode())
+    for cls in RECORD_OF.values():  # another field, type or order is another key
+        digest.update(f"{cls.__name__}({','.join(f'{f.name}:{f.type}' for f in dataclasses.fields(cls))})".encode())
     for path in files:
         try:
             data = path.read_bytes()

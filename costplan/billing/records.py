@@ -3,7 +3,7 @@
 `billing.tables` is the boundary: it validates a pricing file with pydantic (strict, with messages that name
 the file and record) and turns the result into these records. Everything inside (the catalog, rate
 schedules, the exports, the planner) reads these, field for field the same as the file's schema
-(`tests/test_tables.py` holds the two to the same fields). Why two layers: validating costs a pydantic
+(`tests/test_bookcache.py` holds the two to the same fields). Why two layers: validating costs a pydantic
 import and a model build, a quarter of a second on every run, while a table already validated can be read
 back from the price-book cache (`billing.bookcache`) in a millisecond as these records, so `costplan usage`
 and `costplan cost` start without pydantic at all.
