@@ -28,7 +28,7 @@ from costplan.jsonfile import loads
 Progress = Callable[[int, int], None]  # (bytes done, bytes total)
 PARALLEL_MIN_BYTES = 32 * 1024 * 1024  # below this, forking costs more than it saves
 SNIFF_BYTES = 1 << 16
-BLOCK_BYTES = 1 << 20  # what a worker reads at a time
+BLOCK_BYTES = 1 << 16  # what a worker reads at a time: a block and its lines stay in the core's cache (1 MB did not)
 
 
 def add_path(ledger: Ledger, path: str, progress: Progress | None = None) -> None:
