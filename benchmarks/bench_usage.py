@@ -14,7 +14,7 @@ directory.
 The log is generated in a temporary directory with a fixed seed: a realistic mix of models, days across a
 price change, cache writes of both TTLs, batch, `inference_geo`, prompt-length tiers and web searches.
 
-    python benchmarks/bench_usage.py                       # 1,000,000 lines, 3 rounds
+    python benchmarks/bench_usage.py                       # 1,000,000 lines, 9 rounds (single rounds swing by a third)
     python benchmarks/bench_usage.py --rounds 5 --keep
     python benchmarks/bench_usage.py --log /tmp/costplan-bench-x/usage.jsonl   # a log kept before
 """
@@ -100,7 +100,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument(
-        "--rounds", type=int, default=3, help="rounds of costplan then DuckDB; the median ratio is quoted"
+        "--rounds", type=int, default=9, help="rounds of costplan then DuckDB; the median ratio is quoted"
     )
     parser.add_argument("--keep", action="store_true", help="print the log's path and keep it")
     parser.add_argument("--log", type=Path, help="price this log (kept by an earlier --keep) instead of a new one")
