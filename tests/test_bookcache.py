@@ -131,3 +131,13 @@ def test_usage_and_cost_from_a_stored_table_never_import_pydantic(cache: Path, t
     ]
     assert "$3.00" in runs[1].stdout and "$3.00" in runs[2].stdout
     assert [r.stderr.strip().splitlines()[-1] for r in runs] == ["pydantic imported", "no pydantic", "no pydantic"]
+
+
+def test_without_a_home_directory_the_tables_are_validated_every_time(monkeypatch: pytest.MonkeyPatch):
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.delenv("COSTPLAN_CACHE_DIR", raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    assert sonnet_input(bookcache.load_table(())) == Decimal("3")

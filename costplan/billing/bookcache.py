@@ -51,7 +51,7 @@ def load_table(overlays: Sequence[str]) -> PriceTable:
     before; else validated by `billing.tables` (whose errors name the file and record) and then stored."""
     shipped = shipped_pricing_dir() / SHIPPED_FILE
     key = _key([shipped, *map(Path, overlays)])
-    entry = None if key is None else cache_dir() / "pricebook" / f"{key}.msgpack"
+    entry = None if key is None else _entry(key)
     if entry is not None:
         found = _read(entry)
         if found is not None:
@@ -65,6 +65,14 @@ def load_table(overlays: Sequence[str]) -> PriceTable:
     if entry is not None:
         _write(entry, msgspec.msgpack.encode(records))
     return records
+
+
+def _entry(key: str) -> Path | None:
+    """Where the table of `key` is stored; None where no cache directory can be named (no home directory)."""
+    try:
+        return cache_dir() / "pricebook" / f"{key}.msgpack"
+    except (RuntimeError, KeyError):  # `Path.home()` without HOME or a password entry
+        return None
 
 
 def _key(files: Sequence[Path]) -> str | None:
