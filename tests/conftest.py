@@ -4,8 +4,10 @@ console script in a subprocess (what a user runs; for the entry point, pipes and
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,6 +55,19 @@ def run_script(*args: str, stdin: str | None = None, **env: str) -> subprocess.C
     return subprocess.run(
         [str(SCRIPT), *args], input=stdin, capture_output=True, text=True, env=clean_env(**env), timeout=60
     )
+
+
+_CACHE = pytest.StashKey[str]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The suite's caches (validated price tables, API counts) go to a folder of this run's, never the user's
+    `~/.cache/costplan`; a test that needs its own sets `COSTPLAN_CACHE_DIR` itself."""
+    config.stash[_CACHE] = os.environ["COSTPLAN_CACHE_DIR"] = tempfile.mkdtemp(prefix="costplan-test-cache-")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(config.stash.get(_CACHE, ""), ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)

@@ -13,16 +13,21 @@ is a miss and is written again; a cache that cannot be written is skipped. Nothi
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import os
 import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import msgspec
 
 from costplan.billing.records import RECORD_OF, PriceTable
 from costplan.cachedir import cache_dir
+
+if TYPE_CHECKING:
+    from costplan.billing import tables
 
 FORMAT = b"costplan price table 1"  # bump when validation starts to change what a file's values read as
 SHIPPED_FILE = "anthropic.yaml"
@@ -58,13 +63,23 @@ def load_table(overlays: Sequence[str]) -> PriceTable:
             return found
     from costplan.billing import tables  # the boundary: pydantic is imported only when a table is validated
 
-    table = tables.read_pricing_file(shipped)
+    stat = shipped.stat()
+    table = _validated(shipped, stat.st_mtime_ns, stat.st_size)
     for path in overlays:
         table = tables.overlay(table, tables.read_pricing_file(Path(path)), origin=path)
     records = tables.to_records(table)
     if entry is not None:
         _write(entry, msgspec.msgpack.encode(records))
     return records
+
+
+@functools.lru_cache(maxsize=1)
+def _validated(shipped: Path, mtime_ns: int, size: int) -> tables.PricingFile:
+    """The shipped file validated once a process while it is unchanged (its time and size are part of the
+    memo's key): a script that loads many overlays validates it once, and an edit is validated afresh."""
+    from costplan.billing import tables
+
+    return tables.read_pricing_file(shipped)
 
 
 def _entry(key: str) -> Path | None:
