@@ -141,3 +141,17 @@ def test_without_a_home_directory_the_tables_are_validated_every_time(monkeypatc
     monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
     monkeypatch.setattr(Path, "home", staticmethod(no_home))
     assert sonnet_input(bookcache.load_table(())) == Decimal("3")
+
+
+def test_an_edit_of_the_shipped_table_is_validated_afresh_in_the_same_process(
+    cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    copy = tmp_path / "pricing"
+    copy.mkdir()
+    shipped = copy / "anthropic.yaml"
+    shipped.write_bytes(SHIPPED.read_bytes())
+    monkeypatch.setattr(bookcache, "shipped_pricing_dir", lambda: copy)
+    before = bookcache.load_table(()).version
+    shipped.write_text(shipped.read_text().replace(f'version: "{before}"', f'version: "{before}-edited"'))
+    assert bookcache.load_table(()).version == f"{before}-edited"
+    assert len(entries(cache)) == 2
