@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 from decimal import Decimal
 from pathlib import Path
 
@@ -155,3 +156,18 @@ def test_an_edit_of_the_shipped_table_is_validated_afresh_in_the_same_process(
     shipped.write_text(shipped.read_text().replace(f'version: "{before}"', f'version: "{before}-edited"'))
     assert bookcache.load_table(()).version == f"{before}-edited"
     assert len(entries(cache)) == 2
+
+
+def test_a_fifo_where_the_entry_belongs_neither_blocks_nor_is_believed(cache: Path):
+    key = bookcache._key([SHIPPED])
+    assert key is not None
+    entry = cache / "pricebook" / f"{key}.msgpack"
+    entry.parent.mkdir(parents=True)
+    os.mkfifo(entry)  # opened for reading with no writer, a plain open would wait for ever
+    found: list[object] = []
+    reader = threading.Thread(target=lambda: found.append(bookcache.load_table(())), daemon=True)
+    reader.start()
+    reader.join(timeout=20)
+    assert not reader.is_alive(), "reading the cache blocked on a FIFO"
+    assert sonnet_input(found[0]) == Decimal("3")
+    assert entry.is_file()  # replaced by a real entry

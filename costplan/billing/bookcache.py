@@ -12,11 +12,11 @@ is a miss and is written again; a cache that cannot be written is skipped. Nothi
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import hashlib
 import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from costplan.billing.records import RECORD_OF, PriceTable
-from costplan.cachedir import cache_dir
+from costplan.cachedir import NotAnEntry, cache_dir, read_entry, write_entry
 
 if TYPE_CHECKING:
     from costplan.billing import tables
@@ -107,26 +107,14 @@ def _key(files: Sequence[Path]) -> str | None:
 
 
 def _read(entry: Path) -> PriceTable | None:
-    """A stored table, or None: absent, unreadable, too big or not a table of these records."""
+    """A stored table, or None: absent, not a regular file, too big, unreadable or not these records."""
     try:
-        if entry.stat().st_size > MAX_ENTRY_BYTES or not entry.is_file():
-            return None
-        return msgspec.msgpack.decode(entry.read_bytes(), type=PriceTable)
-    except (OSError, msgspec.MsgspecError):
+        return msgspec.msgpack.decode(read_entry(entry, MAX_ENTRY_BYTES), type=PriceTable)
+    except (OSError, NotAnEntry, msgspec.MsgspecError):
         return None
 
 
 def _write(entry: Path, data: bytes) -> None:
-    """Store atomically (a temporary file moved into place), or not at all where the cache is not writable."""
-    try:
-        entry.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".msgpack", dir=entry.parent)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.replace(tmp, entry)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError:
-        pass
+    """Store atomically, or not at all where the cache is not writable: the next run validates again."""
+    with contextlib.suppress(OSError):
+        write_entry(entry, data)
