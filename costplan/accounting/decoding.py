@@ -17,6 +17,7 @@ is `billing.usage.split_writes`, shared with `read_counts` (`tests/test_claude_c
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -83,6 +84,28 @@ class Line(msgspec.Struct, gc=False):
 
 
 DECODER = msgspec.json.Decoder(Line)
+TagFields = tuple[tuple[str, str], ...]  # (the top-level key a tag path starts from, its attribute on the line)
+
+
+def tagged_decoder(roots: Sequence[str]) -> tuple[msgspec.json.Decoder, TagFields] | None:
+    """A decoder of `Line` that also keeps the top-level fields the `by` tags start from (any JSON value, as
+    `json` would read it), and where each is kept; None where a tag starts inside a field `Line` decodes into
+    a struct (`usage`, `message`), which only the json path can read as a mapping."""
+    fields: list[tuple[str, Any, Any]] = []
+    kept: list[tuple[str, str]] = []
+    for root in dict.fromkeys(roots):
+        if root in ("usage", "message"):
+            return None
+        if root in Line.__struct_fields__:  # already kept as any value (`cwd`, `type`, `requestId`, ...)
+            kept.append((root, root))
+            continue
+        attribute = f"tag_{len(fields)}"  # a JSON key need not be a Python name
+        fields.append((attribute, Any, UNSET))
+        kept.append((root, attribute))
+    struct = msgspec.defstruct("TaggedLine", fields, bases=(Line,), rename={a: r for r, a in kept if a != r}, gc=False)
+    return msgspec.json.Decoder(struct), tuple(kept)
+
+
 # msgspec.DecodeError and ValidationError; RecursionError for JSON nested deeper than its parser goes
 Refused = (msgspec.MsgspecError, RecursionError)
 

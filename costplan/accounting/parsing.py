@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from costplan.accounting import claude_code
-from costplan.accounting.decoding import DECODER, UNSET, Refused, Usage, counts
+from costplan.accounting.decoding import DECODER, UNSET, Refused, Usage, counts, tagged_decoder
 from costplan.accounting.grouping import Ledger
 from costplan.accounting.logformats import NotBilled, find_timestamp, parse_day, records_from
 from costplan.billing.usage import read_counts, split_writes
@@ -47,9 +47,13 @@ def add_lines(
     same sums `add` would make. A Claude Code line goes to `claude_code.take_typed`; anything else, and
     anything refused, to the json path (`_json_line`), exactly as before the typed decoder existed.
     """
-    typed = DECODER.decode
-    untagged = not ledger.grouping.tag_paths
-    add, lanes = ledger.add, ledger.lanes
+    grouping = ledger.grouping
+    untagged = not grouping.tag_paths
+    tagging = None if untagged else tagged_decoder([path[0] for path in grouping.tag_paths])
+    typed = DECODER.decode if tagging is None else tagging[0].decode
+    kept = () if tagging is None else tagging[1]
+    readable = untagged or tagging is not None  # else every line's tags are read by the json path
+    add, lanes = ledger.add, ledger.lanes if untagged else {}  # a lane adds to the untagged sums
     days: dict[str, dt.date] = {}
     lineno = 0
     for lineno, raw in enumerate(lines, 1):  # noqa: B007 - the last line number is the count, used below
@@ -63,7 +67,7 @@ def add_lines(
             _json_line(ledger, raw, file, lineno, days)
             continue
         usage, stamp = line.usage, line.timestamp
-        if type(usage) is not Usage or stamp is None or line.result is not UNSET or not untagged:
+        if type(usage) is not Usage or stamp is None or line.result is not UNSET or not readable:
             # no usage at its top: a Claude Code line, or a shape for the json path
             if not (
                 usage is UNSET
@@ -138,6 +142,9 @@ def add_lines(
             web_searches,
             1,
             _NO_TAGS,
+            tags=None
+            if untagged
+            else grouping.tags({root: value for root, name in kept if (value := getattr(line, name)) is not UNSET}),
             stamp=stamp,
         )
     ledger.tally.lines += lineno
