@@ -53,14 +53,17 @@ class Known(NamedTuple):
 
 
 class Lane(NamedTuple):
-    """A kind of request the parsing loop adds inline (`accounting.parsing`): priced, every class of every
-    segment priced, no watch, no tags. Made by `Ledger.add` when it first sees the kind, after it noted the
-    day, so the inline add need not note it again."""
+    """A kind of request and its tag values that the parsing loop adds inline (`accounting.parsing`): priced,
+    every class of every segment priced, no watch. Made by `Ledger.add` when it makes the sums of a segment
+    of a dated record, after it noted the day, so the inline add need not note it again."""
 
     limit: int  # the largest prompt the API accepted that day (the context window), or no limit
     thresholds: tuple[int, ...]  # the prompt-length cliffs: the segment is `bisect_left(thresholds, prompt)`
     searchable: bool  # web search has a price that day (a search on a day without one is a problem)
-    plain: list[list[int] | None]  # `Known.plain`: the sums of each segment, once used
+    sums: list[list[int] | None]  # the sums of each segment for these tag values, once used (untagged: `Known.plain`)
+
+
+LaneKey = tuple[str, dt.date, bool, str | None, str | None, tuple[str, ...]]  # (*kind, tag values)
 
 
 NO_LIMIT = 1 << 62  # above any prompt: token counts are below 10^15 each
@@ -91,7 +94,7 @@ class Ledger:
         self.files: list[str] = []
         self._schedules: dict[Kind, RateSchedule | Refusal] = {}
         self.known: dict[Kind, Known] = {}
-        self.lanes: dict[Kind, Lane] = {}  # read by `accounting.parsing`'s inlined copy of `add`
+        self.lanes: dict[LaneKey, Lane] = {}  # read by `accounting.parsing`'s inlined copy of `add`
         self._tagged = bool(self.grouping.tag_paths)  # most runs group by model or day: no tag to read
 
     @property
@@ -171,9 +174,6 @@ class Ledger:
         known = self.known.get(kind)
         if known is None:
             known = self.known[kind] = self._know(kind)
-            if known.fast and dated and tally.watch is None:  # a lane adds without noting the day again
-                window = NO_LIMIT if known.window is None else known.window
-                self.lanes[kind] = Lane(window, known.thresholds, not known.no_fee, known.plain)
         schedule, _, window, thresholds, unpriced, no_fee, plain = known
         if schedule is None:  # a refusal, said once per kind and counted per line
             refusal = self._schedules[kind]
@@ -208,11 +208,15 @@ class Ledger:
             sums = plain[segment]
             if sums is None:
                 sums = plain[segment] = tally.groups.setdefault((kind, segment, ()), [0] * SUMS)
+                if dated and known.fast and tally.watch is None:
+                    self._lane(kind, tags, known)
         else:
             key = (kind, segment, tags)
             sums = tally.groups.get(key)
             if sums is None:
                 sums = tally.groups[key] = [0] * SUMS
+                if dated and known.fast and tally.watch is None:
+                    self._lane(kind, tags, known).sums[segment] = sums
         # RECORDS, REQUESTS, INPUT, OUTPUT, WRITE_5M, WRITE_1H, READ, WEB_SEARCHES: positions 0-7
         sums[0] += 1
         sums[1] += requests
@@ -224,6 +228,17 @@ class Ledger:
         sums[7] += web_searches
         if tally.watch is not None and requests:
             tally.watch.seen(schedule.record.id, tags, day, stamp, tokens, web_searches, batch, geo, speed)
+
+    def _lane(self, kind: Kind, tags: tuple[str, ...], known: Known) -> Lane:
+        """The lane of a kind and its tag values, made on first use: the untagged lane shares the kind's
+        segment sums (`Known.plain`), a tagged one has its own, filled as its groups are made."""
+        key = (*kind, tags)
+        lane = self.lanes.get(key)
+        if lane is None:
+            limit = NO_LIMIT if known.window is None else known.window
+            sums = [None] * len(known.plain) if tags else known.plain
+            lane = self.lanes[key] = Lane(limit, known.thresholds, not known.no_fee, sums)
+        return lane
 
     def _know(self, kind: Kind) -> Known:
         """What the hot path needs of one kind of request, found once: its schedule (None for a refusal), the

@@ -262,11 +262,13 @@ def tag_value(obj: Mapping[str, Any], path: tuple[str, ...]) -> str:
     """The value at a dotted path (``metadata.user_id``), as text; ``(none)`` when absent."""
     value: Any = obj
     for part in path:
-        if not isinstance(value, Mapping):
+        if type(value) is not dict and not isinstance(value, Mapping):  # a decoded log holds plain dicts
             return "(none)"
         value = value.get(part)
         if value is None:
             return "(none)"
+    if type(value) is str:
+        return value
     if isinstance(value, (Mapping, list)):
         return "(object)"
     return str(value)

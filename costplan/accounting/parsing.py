@@ -53,7 +53,7 @@ def add_lines(
     typed = DECODER.decode if tagging is None else tagging[0].decode
     kept = () if tagging is None else tagging[1]
     readable = untagged or tagging is not None  # else every line's tags are read by the json path
-    add, lanes = ledger.add, ledger.lanes if untagged else {}  # a lane adds to the untagged sums
+    add, lanes = ledger.add, ledger.lanes
     days: dict[str, dt.date] = {}
     lineno = 0
     for lineno, raw in enumerate(lines, 1):  # noqa: B007 - the last line number is the count, used below
@@ -111,12 +111,17 @@ def add_lines(
                 _json_line(ledger, raw, file, lineno, days)
                 continue
         model, batch = line.model, usage.service_tier == "batch"
-        lane = lanes.get((model, day, batch, geo, speed))
+        tags = (
+            ()
+            if untagged
+            else grouping.tags({root: value for root, name in kept if (value := getattr(line, name)) is not UNSET})
+        )
+        lane = lanes.get((model, day, batch, geo, speed, tags))
         if lane is not None:
-            limit, thresholds, searchable, plain = lane
+            limit, thresholds, searchable, by_segment = lane
             prompt = inp + w5 + w1 + cached
             if prompt <= limit and (searchable or not web_searches):
-                sums = plain[bisect_left(thresholds, prompt)] if thresholds else plain[0]
+                sums = by_segment[bisect_left(thresholds, prompt)] if thresholds else by_segment[0]
                 if sums is not None:
                     sums[0] += 1
                     sums[1] += 1
@@ -142,9 +147,7 @@ def add_lines(
             web_searches,
             1,
             _NO_TAGS,
-            tags=None
-            if untagged
-            else grouping.tags({root: value for root, name in kept if (value := getattr(line, name)) is not UNSET}),
+            tags=tags,
             stamp=stamp,
         )
     ledger.tally.lines += lineno

@@ -47,7 +47,7 @@ class Grouping(NamedTuple):
 
     def tags(self, source: Mapping[str, Any]) -> tuple[str, ...]:
         """The tag values of one record (`(none)` where a path is missing)."""
-        return tuple(tag_value(source, path) for path in self.tag_paths) if self.tag_paths else ()
+        return tuple([tag_value(source, path) for path in self.tag_paths]) if self.tag_paths else ()
 
     def key(self, model_id: str, day: dt.date, tags: tuple[str, ...]) -> tuple[str, ...]:
         """The output key of a price group: the canonical model id, the ISO day, tag values, as `by` asks."""
