@@ -97,22 +97,9 @@ TEXT_FIT = [
     "newlines",
     "newline_runs",
     "long8",
-    "long12",
     "code",
 ]
-JSON_FIT = [
-    "words",
-    "letters",
-    "camel",
-    "digits",
-    "digit_runs",
-    "punct",
-    "punct_runs",
-    "quote_runs",
-    "long8",
-    "long12",
-    "code",
-]
+JSON_FIT = ["words", "letters", "camel", "digits", "digit_runs", "punct", "punct_runs", "quote_runs", "long8", "code"]
 # Non-ASCII classes the data barely has: fitting them would fit noise, so they are stated guesses (`assumed`).
 ASSUMED = {
     "text.wide2": 1.0,  # Latin accents, Greek, Cyrillic, Hebrew, Arabic: about one token per character
@@ -261,7 +248,7 @@ def constraints() -> tuple[np.ndarray, np.ndarray]:
     groups: list[tuple[list[str], float]] = []
     for kind in ("text", "json"):
         for group in (
-            ["letters", "long8", "long12"],
+            ["letters", "long8"],
             ["camel", "letters"],
             ["digits", "digit_runs"],
             ["punct", "punct_runs", "code"],

@@ -84,7 +84,6 @@ class TextCounts:
     wide3: int = 0
     wide4: int = 0
     long8: int = 0  # letters past the 7th of a run: long or repeated words split into several tokens
-    long12: int = 0  # letters past the 11th (also in long8): a common word rarely runs this long, an identifier may
     code: int = 0  # characters of _CODE
 
     def __add__(self, other: TextCounts) -> TextCounts:
@@ -103,7 +102,7 @@ def text_counts(text: str) -> TextCounts:
     if not text:
         return EMPTY
     raw = text.encode("utf-8", "surrogatepass")
-    totals = [0] * 22
+    totals = [0] * 21
     for start in range(0, len(raw), CHUNK):
         chunk = raw[start : start + CHUNK]
         if chunk.isascii():  # most chunks of most text: the fast path, even when a few characters elsewhere are not
@@ -134,7 +133,6 @@ def text_counts(text: str) -> TextCounts:
         deep,
         wide4,
         code,
-        long12,
     ) = totals
     punct = chars - letters - digits - spaces - newlines - wide2 - wide3  # every character has exactly one class
     return TextCounts(
@@ -157,7 +155,6 @@ def text_counts(text: str) -> TextCounts:
         wide3=wide3 - wide4,
         wide4=wide4,
         long8=long8,
-        long12=long12,
         code=code,
     )
 
@@ -188,9 +185,7 @@ def _add_chunk(totals: list[int], cls: bytes, ascii_only: bool) -> None:
     deep2 = spaces & (spaces << 8)
     totals[18] += (deep2 & (deep2 << 16) & (spaces << 32)).bit_count()  # a space after four spaces
     run4 = run2 & (run2 << 16)
-    run8 = run4 & (run4 << 32)
-    totals[16] += run8.bit_count()  # a letter whose 7 previous characters are letters
-    totals[21] += (run8 & (run4 << 64)).bit_count()  # ... whose 11 previous characters are letters
+    totals[16] += (run4 & (run4 << 32)).bit_count()  # a letter whose 7 previous characters are letters
     if ascii_only:
         totals[20] += (bits & m_wide2).bit_count()  # code punctuation (see _TABLE_ASCII)
     else:
