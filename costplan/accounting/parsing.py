@@ -41,11 +41,12 @@ def add_lines(
 ) -> None:
     """JSON Lines (bytes or text, one JSON value a line) into the ledger; `progress(lines read)` now and then.
 
-    The hot loop of a large log. Each line goes to the typed decoder first; a usage record it reads is added
-    here, with `Ledger.add` inlined for a request of a kind already seen that none of its checks stops
-    (priced, every class priced, within the context window, a fee for its searches, no watch, no tags): the
-    same sums `add` would make. A Claude Code line goes to `claude_code.take_typed`; anything else, and
-    anything refused, to the json path (`_json_line`), exactly as before the typed decoder existed.
+    The hot loop of a large log. Each line goes to the typed decoder first (for a report by tags, one that
+    also keeps the fields the tags start from); a usage record it reads is added here, with `Ledger.add`
+    inlined for a request of a kind and tag values already seen that none of its checks stops (priced,
+    every class priced, within the context window, a fee for its searches, no watch): the same sums `add`
+    would make. A Claude Code line goes to `claude_code.take_typed`; anything else, and anything refused, to
+    the json path (`_json_line`), exactly as before the typed decoder existed.
     """
     grouping = ledger.grouping
     untagged = not grouping.tag_paths
