@@ -204,19 +204,20 @@ class Ledger:
             return
         if tags is None:
             tags = self.grouping.tags(source) if self._tagged else ()
+        made = False
         if not tags:  # most runs: the sums of each segment of a kind are found without building a key
             sums = plain[segment]
             if sums is None:
                 sums = plain[segment] = tally.groups.setdefault((kind, segment, ()), [0] * SUMS)
-                if dated and known.fast and tally.watch is None:
-                    self._lane(kind, tags, known)
+                made = True
         else:
             key = (kind, segment, tags)
             sums = tally.groups.get(key)
             if sums is None:
                 sums = tally.groups[key] = [0] * SUMS
-                if dated and known.fast and tally.watch is None:
-                    self._lane(kind, tags, known).sums[segment] = sums
+                made = True
+        if made and dated and known.fast and tally.watch is None:  # later lines of this group: added inline
+            self._lane(kind, tags, known).sums[segment] = sums
         # RECORDS, REQUESTS, INPUT, OUTPUT, WRITE_5M, WRITE_1H, READ, WEB_SEARCHES: positions 0-7
         sums[0] += 1
         sums[1] += requests
@@ -231,7 +232,8 @@ class Ledger:
 
     def _lane(self, kind: Kind, tags: tuple[str, ...], known: Known) -> Lane:
         """The lane of a kind and its tag values, made on first use: the untagged lane shares the kind's
-        segment sums (`Known.plain`), a tagged one has its own, filled as its groups are made."""
+        segment sums (`Known.plain`, where `add` has already put a new group), a tagged one has its own,
+        filled as its groups are made."""
         key = (*kind, tags)
         lane = self.lanes.get(key)
         if lane is None:

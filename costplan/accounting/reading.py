@@ -200,8 +200,8 @@ def _add_parallel(ledger: Ledger, path: str, size: int, workers: int, progress: 
 
 
 def _blocks(handle: IO[bytes], size: int) -> Iterator[list[bytes]]:
-    """The next `size` bytes of a file as lists of lines (each with its newline), a megabyte at a time: chained
-    in C, so no Python frame runs per line, as when a plain file is iterated."""
+    """The next `size` bytes of a file as lists of lines (each with its newline), BLOCK_BYTES at a time:
+    chained in C, so no Python frame runs per line, as when a plain file is iterated."""
     tail = b""
     while size > 0:
         block = handle.read(min(BLOCK_BYTES, size))
