@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Why the interval misses on some left-out projects, and what nested alternatives would do.
 
-    python scripts/interval_limits.py [--jobs 2]      # about 2 minutes on 2 cores; needs numpy and scipy
+    python scripts/interval_limits.py [--jobs 2]      # 3-4 minutes on 2 cores; needs numpy and scipy
 
 `calibrate_heuristic.py` scores the interval leave-one-project-out: each project's bands, quantile levels
 included, are fitted on the other projects only. This script takes the same fits and asks, for every project
@@ -17,6 +17,7 @@ over-counts common long English words), the share chosen per fold. Nothing here 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import functools
 import sys
 from collections import Counter
@@ -74,15 +75,12 @@ class Pool:
 
 
 def inside(data: C.Data, rows: np.ndarray, pred: C.Prediction, long: np.ndarray, bands, drop: float) -> np.ndarray:
-    """The library's bounds (heuristic._bounds), with the low end's base less `drop` of the long-word charge."""
-    kinds = C.request_kind(data, rows)
-    a = np.array([bands.get(k, bands["all"])[0] for k in kinds])
-    b = np.array([bands.get(k, bands["all"])[1] for k in kinds])
-    spread = pred.scaled
-    low = (np.maximum(pred.known - drop * long, 1) + spread * (pred.low_ratio - 1)) * a - C.TOLERANCE
-    high = (pred.known + spread * (pred.high_ratio - 1)) * b + C.TOLERANCE + pred.unknown_high
-    point = pred.point
-    low, high = np.maximum(1, np.minimum(point, np.floor(low))), np.maximum(point, np.ceil(high))
+    """Which requests fall within calibrate_heuristic's bounds under `bands`; with `drop`, the low end is the
+    bound of an estimate less that share of its long-word charge."""
+    interval = C.Interval((0.0, 0.0), bands["all"], bands)
+    low, high = C.bounds(data, rows, pred, interval)
+    if drop:
+        low, _ = C.bounds(data, rows, dataclasses.replace(pred, known=pred.known - drop * long), interval)
     return (data.y[rows] >= low) & (data.y[rows] <= high)
 
 
