@@ -89,6 +89,21 @@ def test_stdin_and_table(tmp_path: Path) -> None:
     assert out.returncode == 0 and "heuristic" in out.stdout and out.stderr == ""
 
 
+def test_the_table_says_why_a_range_is_wide_each_caveat_once_with_its_inputs(tmp_path: Path) -> None:
+    image = {"type": "image", "source": {"type": "url", "url": "https://example.invalid/cat.png"}}
+    body = {"model": "claude-sonnet-4-6", "messages": [{"role": "user", "content": [image]}]}
+    for name in ("a.json", "b.json"):
+        (tmp_path / name).write_text(json.dumps(body))
+    (tmp_path / "plain.md").write_text("Nothing to note here.")
+    unknown = "an image's size is unknown (URL, file id or unreadable header): assumed typical"
+    out = run([str(tmp_path / n) for n in ("a.json", "plain.md", "b.json")] + ["--method", "heuristic"], tmp_path)
+    assert out.returncode == 0 and out.stderr == "", out.stderr
+    a, b = (str(tmp_path / n) for n in ("a.json", "b.json"))
+    assert out.stdout.endswith(f"notes:\n- {unknown} ({a}, {b})\n"), out.stdout
+    alone = run([str(tmp_path / "plain.md"), "--method", "heuristic"], tmp_path)
+    assert alone.returncode == 0 and "notes" not in alone.stdout  # nothing to say, no section
+
+
 @pytest.mark.parametrize(
     "name,content,needle",
     [

@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from costplan.errors import InputError
-from costplan.tokens import count_tokens, heuristic
+from costplan.tokens import count_text, count_tokens, heuristic
 from costplan.tokens.facts import Facts, facts_path, load_facts, parse_facts
 from costplan.tokens.heuristic import breakdown, estimate, estimate_text, parts
 from costplan.tokens.images import image_size, image_tokens
@@ -456,3 +456,17 @@ def test_the_committed_weights_hold_on_the_calibration_data() -> None:
     assert statistics.median(errors) < 0.02 and errors[int(0.9 * len(errors))] < 0.06
     assert sum(inside) / len(inside) >= 0.9
     assert statistics.median(new) < 0.02
+
+
+@pytest.mark.parametrize("model", ["claude-foo-9", "claude-opus-5", "claude-sonnet-4-6"])
+def test_a_system_prompt_count_carries_the_caveats_a_request_count_carries(model: str) -> None:
+    text = count_text("You are terse.", model=model, method="heuristic")
+    body = count_tokens({"model": model, "messages": [{"role": "user", "content": "Hi"}]}, method="heuristic")
+    assert text.notes == body.notes
+    expected = {
+        "claude-foo-9": ("model claude-foo-9 is not in tokenizer.yaml", "unknown: ratios measured"),
+        "claude-opus-5": ("opus-5: ratios measured",),
+        "claude-sonnet-4-6": (),
+    }[model]
+    assert len(text.notes) == len(expected) and all(n.startswith(e) for n, e in zip(text.notes, expected))
+    assert all(n in (text.warning or "") for n in text.notes)

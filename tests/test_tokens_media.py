@@ -302,6 +302,8 @@ def test_count_tokens_fetches_only_when_asked(server: tuple[Server, str]) -> Non
         {"model": "claude-sonnet-4-6", **base64_request(png(640, 480), "image/png")}, method="heuristic"
     )
     assert (sized.input_tokens, sized.high) == (inline.input_tokens, inline.high) and unsized.high > sized.high
+    assert unsized.notes == ("an image's size is unknown (URL, file id or unreadable header): assumed typical",)
+    assert sized.notes == () and unsized.notes[0] in (unsized.warning or "")  # the caveats, apart and in the line
 
 
 def test_count_fetch_media_on_the_command_line(server: tuple[Server, str], tmp_path) -> None:
@@ -314,8 +316,12 @@ def test_count_fetch_media_on_the_command_line(server: tuple[Server, str], tmp_p
     path.write_text(json.dumps(url_request(f"{base}/missing")), encoding="utf-8")
     ran = run_main("count", str(path), "--method", "heuristic", "--fetch-media", "--format", "json")
     assert ran.returncode == 0
-    warning = json.loads(ran.stdout)["inputs"][0]["warning"]
-    assert "could not size an image by URL (127.0.0.1: HTTP 404)" in warning
+    counted = json.loads(ran.stdout)["inputs"][0]
+    assert "could not size an image by URL (127.0.0.1: HTTP 404)" in counted["warning"]
+    assert "could not size an image by URL (127.0.0.1: HTTP 404)" in counted["notes"]
+    table = run_main("count", str(path), "--method", "heuristic", "--fetch-media")  # people see why, too
+    assert table.returncode == 0
+    assert "notes:\n- could not size an image by URL (127.0.0.1: HTTP 404)\n" in table.stdout, table.stdout
     path.write_text(json.dumps(url_request(f"{base}/img.png")), encoding="utf-8")
     inline = tmp_path / "inline.json"
     inline.write_text(json.dumps(base64_request(png(640, 480), "image/png")), encoding="utf-8")

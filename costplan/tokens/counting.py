@@ -57,6 +57,10 @@ class TokenCount:
     projects with 30+ requests within 85-95%; README, "The offline heuristic"). An image or document given by
     URL or file id counts at a typical size unless `fetch_media` sized it, and the interval then runs from none
     of it to its cap. `low`/`high` are None for `api` and `cache`, which are the API's own count.
+
+    `warning` is one line for people: why the heuristic answered instead of the API, then its caveats.
+    `notes` are those caveats one by one (media it could not size or fetch, a tokenizer measured on little data),
+    so that a report can list them without parsing `warning`.
     """
 
     input_tokens: int
@@ -65,6 +69,7 @@ class TokenCount:
     high: int | None = None
     model: str | None = None
     warning: str | None = None
+    notes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -94,9 +99,13 @@ def _heuristic(
             f"the request counts as more than {MAX_PLAUSIBLE_TOKENS:,} tokens, which no request can be",
             fix="check the PDFs and images in it: a header claims an impossible page count or size",
         )
-    notes = "; ".join([*fetched, *est.notes]) or None
-    text = "; ".join(t for t in (warning, notes) if t) or None
-    return TokenCount(est.tokens, "heuristic", est.low, est.high, model, text)
+    return _counted(est, model, warning, (*fetched, *est.notes))
+
+
+def _counted(est: heuristic.Estimate, model: str, warning: str | None, notes: tuple[str, ...]) -> TokenCount:
+    """A heuristic count: why the API did not answer (`warning`), then the caveats, in one line and apart."""
+    line = "; ".join(t for t in (warning, *notes) if t) or None
+    return TokenCount(est.tokens, "heuristic", est.low, est.high, model, line, notes)
 
 
 def _fallback(reason: str, *, strict: bool, method: str, error: Exception | None = None) -> str:
@@ -233,12 +242,13 @@ def count_addition(
         None if with_fields.high is None else max(0, with_fields.high - base),
         model,
         "; ".join(t for t in (warning, with_fields.warning) if t) or None,
+        with_fields.notes,
     )
 
 
 def _text_heuristic(text: str, model: str, warning: str | None) -> TokenCount:
     est = heuristic.estimate_text(text, model=model)
-    return TokenCount(est.tokens, "heuristic", est.low, est.high, model, warning)
+    return _counted(est, model, warning, est.notes)
 
 
 def count_many(

@@ -531,11 +531,7 @@ def estimate(
     value = known + split.unknown
     low, high = _bounds(known, split.scaled, generation, facts.file.interval, interval_kind(found))
     high += split.unknown_high
-    notes = list(dict.fromkeys(found.notes))
-    if family.family == "unknown":
-        notes.append(f"model {model} is not in tokenizer.yaml: assumed the newest tokenizer and tool prompt")
-    if generation.note:
-        notes.append(f"{family.family}: {generation.note}")
+    notes = [*dict.fromkeys(found.notes), *_model_notes(model, family, generation)]
     tokens = max(1, round(value))
     return Estimate(
         tokens=tokens,
@@ -544,6 +540,17 @@ def estimate(
         family=family.family,
         notes=tuple(notes),
     )
+
+
+def _model_notes(model: str, family: ModelFacts, generation: Tokenizer) -> list[str]:
+    """What the count of any text for `model` should say: a model this file does not know, a tokenizer
+    generation measured on little data."""
+    notes = []
+    if family.family == "unknown":
+        notes.append(f"model {model} is not in tokenizer.yaml: assumed the newest tokenizer and tool prompt")
+    if generation.note:
+        notes.append(f"{family.family}: {generation.note}")
+    return notes
 
 
 def estimate_text(text: str, *, model: str, facts: Facts | None = None) -> Estimate:
@@ -564,4 +571,5 @@ def estimate_text(text: str, *, model: str, facts: Facts | None = None) -> Estim
         low=max(0, min(tokens, math.floor(low))),
         high=max(tokens, math.ceil(high)),
         family=family.family,
+        notes=tuple(_model_notes(model, family, generation)),
     )
