@@ -89,6 +89,26 @@ def test_stdin_and_table(tmp_path: Path) -> None:
     assert out.returncode == 0 and "heuristic" in out.stdout and out.stderr == ""
 
 
+def test_no_file_at_a_terminal_is_one_line_and_exit_2_not_a_silent_wait(tmp_path: Path) -> None:
+    import pty
+
+    controller, terminal = pty.openpty()  # stdin a terminal, as when a person types `costplan count`
+    try:
+        done = subprocess.run(
+            [str(SCRIPT), "count"], stdin=terminal, capture_output=True, text=True, timeout=30, cwd=tmp_path
+        )
+    finally:
+        os.close(controller)
+        os.close(terminal)
+    assert done.returncode == 2 and done.stdout == "", done.stderr
+    assert done.stderr == (
+        "costplan: error: nothing to count: no file given and no text piped in "
+        "(pass files (costplan count prompt.md) or pipe a text (cat prompt.md | costplan count))\n"
+    )
+    piped = run([], tmp_path, stdin="Counted from a pipe.", script=True)  # no file, text piped in: counted
+    assert piped.returncode == 0 and "<stdin>" in piped.stdout, piped.stderr
+
+
 def test_the_table_says_why_a_range_is_wide_each_caveat_once_with_its_inputs(tmp_path: Path) -> None:
     image = {"type": "image", "source": {"type": "url", "url": "https://example.invalid/cat.png"}}
     body = {"model": "claude-sonnet-4-6", "messages": [{"role": "user", "content": [image]}]}

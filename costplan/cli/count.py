@@ -117,7 +117,7 @@ def count(
     fetch_media: bool,
     fmt: str,
 ) -> None:
-    """Count input tokens of text/Markdown files, JSON request bodies, or stdin (`-`).
+    """Count input tokens of text/Markdown files, JSON request bodies, or stdin (`-`, or no FILES with text piped in).
 
     \b
     Examples:
@@ -141,6 +141,11 @@ def count(
     from costplan.tokens import TokenCountUnavailable
 
     if not files:
+        if sys.stdin.isatty():  # nothing piped in: reading the terminal would look like a hang
+            raise InputError(
+                "nothing to count: no file given and no text piped in",
+                fix="pass files (costplan count prompt.md) or pipe a text (cat prompt.md | costplan count)",
+            )
         files = ("-",)
     inputs = []
     for name in files:
