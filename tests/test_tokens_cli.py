@@ -105,7 +105,7 @@ def test_no_file_at_a_terminal_is_one_line_and_exit_2_not_a_silent_wait(tmp_path
         "costplan: error: nothing to count: no file given and no text piped in "
         "(pass files (costplan count prompt.md) or pipe a text (cat prompt.md | costplan count))\n"
     )
-    piped = run([], tmp_path, stdin="Counted from a pipe.", script=True)  # no file, text piped in: counted
+    piped = run([], tmp_path, stdin="Counted from a pipe.")  # no file, text piped in (not a terminal): counted
     assert piped.returncode == 0 and "<stdin>" in piped.stdout, piped.stderr
 
 
