@@ -130,6 +130,8 @@ def test_the_table_says_why_a_range_is_wide_each_caveat_once_with_its_inputs(tmp
         ("missing.md", None, "no such file"),
         ("bad.json", '{"messages": [', "not valid JSON"),
         ("nomsg.json", '{"model": "x"}', "messages"),
+        ("empty.md", "", "empty: no message can be sent from it"),  # the API refuses an empty message
+        ("blank.md", " \n\t\n", "only whitespace: no message can be sent from it"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, name: str, content: str | None, needle: str) -> None:

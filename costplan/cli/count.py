@@ -55,8 +55,9 @@ def _parse_json(label: str, text: str) -> Any:
 def _as_request(label: str, text: str, role: str, model: str | None) -> tuple[dict[str, Any] | None, str | None]:
     """A JSON object with `messages` is a request body; `.json` files must be one; anything else is text.
 
-    A body is checked here (check_body), so a wrongly typed field is one line naming the file and the field.
-    Returns (body, model), or (None, model) for text counted as a system prompt, which count_text counts.
+    A body is checked here (check_body), so a wrongly typed field is one line naming the file and the field;
+    so is a text with nothing to send, which the API would refuse. Returns (body, model), or (None, model) for
+    text counted as a system prompt, which count_text counts.
     """
     stripped = text.lstrip()
     looks_json = label.endswith(".json") or stripped.startswith("{")
@@ -74,6 +75,11 @@ def _as_request(label: str, text: str, role: str, model: str | None) -> tuple[di
             raise InputError(f"{label}: a JSON request body must be an object", fix='wrap it as {"messages": [...]}')
     if role == "system":
         return None, model
+    if not stripped:  # the API refuses a message without text ("text content blocks must be non-empty")
+        raise InputError(
+            f"{label}: {'empty' if not text else 'only whitespace'}: no message can be sent from it",
+            fix="write the prompt, or leave the file out (--as system counts it as adding nothing)",
+        )
     return {"messages": [{"role": "user", "content": text}]}, model
 
 
