@@ -162,9 +162,12 @@ def explain(folds: Folds, project: str, scored) -> None:
     side = "low" if too_low else "high"
     kind = Counter(kinds[missed if too_low else keep]).most_common(1)[0][0]
     kind = kind if kind in pool.masks else "all"
+    recordings = data.recording[rows[keep]]
+    per_recording = np.array([ins[keep][recordings == r].mean() for r in np.unique(recordings)])
     print(
         f"\n{project}: {100 * coverage:.1f}% inside, {int(missed.sum())} of {int(keep.sum())} outside "
-        f"(levels {levels}); {len(set(data.recording[rows[keep]]))} recordings"
+        f"(levels {levels}); {len(per_recording)} recordings, {100 * per_recording.mean():.1f}% inside with each "
+        f"weighing the same, {int((per_recording == 0).sum())} wholly outside"
     )
     pairs = Counter((int(data.y[r]), round(float(k))) for r, k in zip(rows[missed], pred.known[missed]))
     print(
