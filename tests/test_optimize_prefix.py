@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -235,6 +236,28 @@ def test_a_move_to_the_2026_tokenizer_rescales_the_shared_part_with_the_prompt()
     moved = apply(loaded.streams[0], levers, setting).stream
     assert moved.system_tokens == round(8000 * RATIO_2026)
     assert moved.cache == Cache(ttl=setting.cache, prefixes=40, shared_tokens=round(6000 * RATIO_2026), layout="shared")
+
+
+@pytest.mark.parametrize(
+    ("system", "tools", "shared", "expected"),
+    [
+        # the shared part holds all the tools: their definitions rescaled, the hidden tool prompt swapped
+        # (Sonnet 4.6's 497 tokens for Haiku 5.5's 286, pricing/tokenizer.yaml), the system part rescaled
+        (8000, 1500, 6000, lambda r: round((1500 - 497) * r) + 286 + round((6000 - 1500) * r)),
+        # a shared part inside the tools: rescaled, but never more than the whole rescaled prefix
+        (100, 1000, 900, lambda r: min(round(900 * r), round(100 * r) + round((1000 - 497) * r) + 286)),
+    ],
+)
+def test_the_shared_part_moves_to_the_2026_tokenizer_with_its_tools(
+    system: int, tools: int, shared: int, expected: Callable[[float], int]
+) -> None:
+    stream = tenants(requests_per_day=288, system_tokens=system, tools=tools, alternatives=["claude-haiku-5-5"])
+    stream["cache"] = {"ttl": "5m", "prefixes": 40, "shared_tokens": shared}
+    loaded = as_workload(workload(stream))
+    levers = stream_levers(loaded, 0, pricebook_of(None), dt.date(2026, 11, 21), 1)
+    setting = next(s for s in levers.settings() if s.model == "claude-haiku-5-5" and s.layout == "shared")
+    moved = apply(loaded.streams[0], levers, setting).stream
+    assert moved.cache is not None and moved.cache.shared_tokens == expected(RATIO_2026)
 
 
 # --- bad input: one line naming the file, the line, the field and the fix, exit 2 ---------------------------------
