@@ -13,6 +13,7 @@ with another tokenizer, so every figure the optimizer shows is an estimate of a 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -284,10 +285,11 @@ def apply(stream: Stream, levers: StreamLevers, setting: Setting) -> Moved:
         update["model"] = setting.model
         note = ""
         if ratio != 1.0:
-            update.update(_rescaled(stream, source, target, ratio))
+            rescaled = _rescaled(stream, source, target, ratio)
+            update.update(rescaled)
             shared = cache.get("shared_tokens") if cache is not None else None
             if cache is not None and isinstance(shared, int):
-                cache["shared_tokens"] = _scaled_shared(stream, shared, source, target, ratio)
+                cache["shared_tokens"] = _scaled_shared(stream, shared, rescaled, ratio)
             note = f"token figures x{ratio:.4g} for the {generation(target)} tokenizer"
         changes.append(Change(stream.name, "model", now.model, setting.model, note))
     if cache != _cache_fields(stream):
@@ -335,26 +337,21 @@ def layout_change(stream: Stream, before: Cache, after: Cache) -> tuple[str, str
     return text(before), text(after), note
 
 
-def _scaled_shared(stream: Stream, shared: int, source: ModelRecord, target: ModelRecord, ratio: float) -> int:
+def _scaled_shared(stream: Stream, shared: int, rescaled: Mapping[str, object], ratio: float) -> int:
     """The shared part of the prefix on another tokenizer: tools come first in the prefix, so a part that holds
-    them all holds the new model's tool tokens (`scaled_tools`) and the rest of it rescaled."""
-    tools = stream.tools if isinstance(stream.tools, int) else 0
-    if tools and shared >= tools:
-        new = scaled_tools(tools, source, target, ratio) + round((shared - tools) * ratio)
+    them all holds the new model's tool tokens and the rest of it rescaled. `rescaled` is the stream's figures
+    on that tokenizer (`_rescaled`): its tools, and with its system tokens the bound of a numeric prefix."""
+    tools, new_tools = stream.tools, rescaled.get("tools", 0)
+    assert isinstance(new_tools, int)
+    if isinstance(tools, int) and tools and shared >= tools:
+        new = new_tools + round((shared - tools) * ratio)
     else:
         new = round(shared * ratio)
-    bound = _rescaled_prefix(stream, source, target, ratio)
-    return max(1, new if bound is None else min(new, bound))
-
-
-def _rescaled_prefix(stream: Stream, source: ModelRecord, target: ModelRecord, ratio: float) -> int | None:
-    """The numeric prefix (system_tokens + tools) on another tokenizer, as `_rescaled` writes it."""
     if stream.given_prefix_tokens is None:
-        return None
-    system = scaled(stream.system_tokens, ratio) if stream.system_tokens is not None else 0
-    tools = scaled_tools(stream.tools, source, target, ratio) if isinstance(stream.tools, int) else 0
+        return max(1, new)
+    system = rescaled.get("system_tokens", 0)
     assert isinstance(system, int)
-    return system + tools
+    return max(1, min(new, system + new_tools))
 
 
 def _rescaled(stream: Stream, source: ModelRecord, target: ModelRecord, ratio: float) -> dict[str, object]:
